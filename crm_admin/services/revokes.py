@@ -1,0 +1,71 @@
+"""Revoking grants at Salesforce through the ``PendingRevoke`` outbox.
+
+Whoever orphans a grant (unlink, relink, a refused or failed link) writes a ``PendingRevoke`` in the
+same transaction, then calls ``pending_revoke_attempt`` after commit. A grant Salesforce could not be
+told about stays in the outbox for ``retry_pending_revokes``; none is forgotten (reference §11).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db.models import F
+from django.utils import timezone
+from django_tasks import task
+
+from crm_admin import crypto
+from crm_admin.exceptions import LinkError
+from crm_admin.models import Account, PendingRevoke, RevokeReason
+from crm_admin.salesforce import SalesforceClient
+
+logger = logging.getLogger(__name__)
+
+
+def pending_revoke_create(
+    *, token: str, org_type: str, reason: RevokeReason, account: Account | None
+) -> PendingRevoke:
+    """Queue a plaintext token for revocation, encrypted (call inside the transaction that orphans it)."""
+    return PendingRevoke.objects.create(
+        token_encrypted=crypto.encrypt(token), org_type=org_type, reason=reason, account=account
+    )
+
+
+def pending_revoke_attempt(*, pending_revoke_id: int) -> bool:
+    """Revoke one queued grant at Salesforce; return whether it is gone (deleting the outbox row)."""
+    pending = PendingRevoke.objects.filter(pk=pending_revoke_id).first()
+    if pending is None:
+        return True
+    try:
+        token = crypto.decrypt(pending.token_encrypted)
+        SalesforceClient.for_org_type(pending.org_type).revoke(token=token)
+    except crypto.InvalidToken:
+        error = "The stored token cannot be decrypted with the configured keys."
+    except LinkError as failure:
+        error = failure.user_message
+    else:
+        pending.delete()
+        logger.info("Revoked a %s grant at Salesforce (pending revoke #%s)", pending.reason, pending_revoke_id)
+        return True
+    PendingRevoke.objects.filter(pk=pending.pk).update(
+        attempts=F("attempts") + 1, last_attempt_at=timezone.now(), last_error=error[:255]
+    )
+    logger.warning("Could not revoke pending revoke #%s; it stays queued", pending_revoke_id)
+    return False
+
+
+def pending_revokes_retry() -> tuple[int, int]:
+    """Try every queued revoke once; return (revoked, still queued)."""
+    revoked = failed = 0
+    for pending_id in PendingRevoke.objects.order_by("created_at").values_list("pk", flat=True):
+        if pending_revoke_attempt(pending_revoke_id=pending_id):
+            revoked += 1
+        else:
+            failed += 1
+    return revoked, failed
+
+
+@task()
+def retry_pending_revokes_task() -> list[int]:
+    """Background form of ``pending_revokes_retry`` for the task queue."""
+    return list(pending_revokes_retry())
+

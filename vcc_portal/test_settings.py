@@ -1,0 +1,13 @@
+"""Settings for the test suite: development defaults (the emulator on, dev keys), fast hashing.
+
+Production-mode behaviour is tested by running ``manage.py check`` in a subprocess with DEBUG off.
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "True")
+os.environ.pop("SALESFORCE_CLIENT_ID", None)  # the emulator's connected app, whatever the shell says
+
+from vcc_portal.settings import *  # noqa: E402, F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
