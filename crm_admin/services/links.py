@@ -161,11 +161,14 @@ def authorization_consume(*, state: str, user: AbstractBaseUser, session_key: st
             or not constant_time_compare(attempt.session_key_hash, _digest(session_key or ""))
         ):
             raise AttemptInvalidError()
-        if timezone.now() >= attempt.expires_at:
+        expired = timezone.now() >= attempt.expires_at
+        if expired:
             _attempt_finish(attempt, AuthorizationOutcome.FAILED, AttemptExpiredError.user_message, consumed=True)
-            raise AttemptExpiredError()
-        attempt.consumed_at = timezone.now()
-        attempt.save(update_fields=["consumed_at"])
+        else:
+            attempt.consumed_at = timezone.now()
+            attempt.save(update_fields=["consumed_at"])
+    if expired:
+        raise AttemptExpiredError()  # raised after commit, so the outcome is recorded
     return attempt
 
 
