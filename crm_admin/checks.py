@@ -5,8 +5,8 @@ Tagged ``vcc_config`` so that the WSGI/ASGI entry points can run them too (``vcc
 
 from __future__ import annotations
 
-import binascii
 import base64
+import binascii
 from urllib.parse import urlsplit
 
 from django.conf import settings

@@ -74,9 +74,7 @@ def api_user_slots_used(*, api_user: SalesforceApiUser | None) -> int:
 def api_user_linked_elsewhere(*, org_id: str, user_id: str, exclude_account: Account) -> int:
     """Count Linked links of the API user (org id, user id) on other accounts (the five-accounts rule)."""
     return (
-        SalesforceLink.objects.filter(
-            api_user__org_id=org_id, api_user__user_id=user_id, status=LinkStatus.LINKED
-        )
+        SalesforceLink.objects.filter(api_user__org_id=org_id, api_user__user_id=user_id, status=LinkStatus.LINKED)
         .exclude(account=exclude_account)
         .count()
     )
@@ -117,4 +115,3 @@ def authorization_for_user(*, user: User, account: Account, attempt_id: str) -> 
         return PendingAuthorization.objects.get(pk=attempt_id, user=user, account=account)
     except (PendingAuthorization.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such linking attempt.") from None
-

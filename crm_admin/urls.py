@@ -10,9 +10,15 @@ urlpatterns = [
     path("accounts/<slug:slug>/crm-admin/", views.crm_admin_page, name="page"),
     path("accounts/<slug:slug>/crm-admin/salesforce/link/", views.link_start, name="link_start"),
     path("accounts/<slug:slug>/crm-admin/salesforce/unlink/", views.unlink, name="unlink"),
-    path("accounts/<slug:slug>/crm-admin/salesforce/attempts/status/", views.attempt_status, name="attempt_status"),
     path(
-        "accounts/<slug:slug>/crm-admin/salesforce/attempts/abandon/", views.attempt_abandon, name="attempt_abandon"
+        "accounts/<slug:slug>/crm-admin/salesforce/attempts/status/",
+        views.attempt_status,
+        name="attempt_status",
+    ),
+    path(
+        "accounts/<slug:slug>/crm-admin/salesforce/attempts/abandon/",
+        views.attempt_abandon,
+        name="attempt_abandon",
     ),
     path(
         "accounts/<slug:slug>/crm-admin/salesforce/attempts/<uuid:attempt_id>/",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -72,9 +73,9 @@ def _account_list(request: HttpRequest) -> HttpResponse:
 
 def _credentials_context(request: HttpRequest, account: Account) -> dict[str, Any]:
     link = selectors.link_for_account(account=account)
-    can_manage = selectors.user_can_manage_links(user=request.user) and account.members.filter(
-        pk=request.user.pk
-    ).exists()
+    can_manage = (
+        selectors.user_can_manage_links(user=request.user) and account.members.filter(pk=request.user.pk).exists()
+    )
     return {
         "account": account,
         "link": link,
@@ -155,18 +156,14 @@ def salesforce_callback(request: HttpRequest) -> HttpResponse:
             state=state, user=request.user, session_key=request.session.session_key or ""
         )
     except AttemptInvalidError as failure:
-        response = render(
-            request, "crm_admin/callback_error.html", {"message": failure.user_message}, status=400
-        )
+        response = render(request, "crm_admin/callback_error.html", {"message": failure.user_message}, status=400)
         response["Referrer-Policy"] = "no-referrer"
         return response
     if error or not code:
         link_services.authorization_fail(attempt=attempt, error=error or "invalid_request")
     else:
-        try:
+        with contextlib.suppress(LinkError):  # the attempt records the outcome and its message
             link_services.link_complete(attempt=attempt, code=code)
-        except LinkError:
-            pass  # the attempt records the outcome and its message
     attempt.refresh_from_db()
     response = _attempt_finished_redirect(request, attempt)
     response["Referrer-Policy"] = "no-referrer"  # checklist A11

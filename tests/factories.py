@@ -76,7 +76,11 @@ class ApiUserFactory(factory.django.DjangoModelFactory):
 
 
 def make_linked(
-    account: Account, api_user: SalesforceApiUser, *, slot: int | None = None, refresh_token: str | None = None
+    account: Account,
+    api_user: SalesforceApiUser,
+    *,
+    slot: int | None = None,
+    refresh_token: str | None = None,
 ) -> SalesforceLink:
     """Put an account into the Linked state directly (fixtures only; the product links through services)."""
     token = SalesforceToken.objects.create(

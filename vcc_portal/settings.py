@@ -197,9 +197,9 @@ else:
     _production_default = "https://login.salesforce.com"
     _sandbox_default = "https://test.salesforce.com"
 
-SALESFORCE_PRODUCTION_LOGIN_URL: str = env.str(
-    "SALESFORCE_PRODUCTION_LOGIN_URL", default=_production_default
-).rstrip("/")
+SALESFORCE_PRODUCTION_LOGIN_URL: str = env.str("SALESFORCE_PRODUCTION_LOGIN_URL", default=_production_default).rstrip(
+    "/"
+)
 SALESFORCE_SANDBOX_LOGIN_URL: str = env.str("SALESFORCE_SANDBOX_LOGIN_URL", default=_sandbox_default).rstrip("/")
 SALESFORCE_API_VERSION: str = env.str("SALESFORCE_API_VERSION", default="62.0")
 SALESFORCE_REQUIRED_PERMISSIONS: list[str] = env.list(
@@ -242,9 +242,19 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "vcc_portal.logging.RedactQuerySecrets"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]},
+        "server": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}, "oauthlib": {"level": "WARNING"}, "requests_oauthlib": {"level": "WARNING"}},
+    "loggers": {
+        # runserver's access log prints request lines, the OAuth callback's code and state included.
+        "django.server": {"handlers": ["server"], "level": "INFO", "propagate": False},
+        "urllib3": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
+    },
 }
 
 if SALESFORCE_EMULATOR:

@@ -8,6 +8,6 @@ import os
 os.environ.setdefault("DEBUG", "True")
 os.environ.pop("SALESFORCE_CLIENT_ID", None)  # the emulator's connected app, whatever the shell says
 
-from vcc_portal.settings import *  # noqa: E402, F403
+from vcc_portal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

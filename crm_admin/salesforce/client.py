@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from oauthlib.oauth2 import OAuth2Error
+from oauthlib.oauth2 import MissingTokenError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from crm_admin import exceptions
@@ -188,7 +188,8 @@ class SalesforceClient:
         """Read the current user's permission booleans from ``UserPermissionAccess`` (reference §8)."""
         if not self.is_trusted_url(instance_url):
             raise exceptions.SalesforceResponseInvalidError()
-        soql = f"SELECT {', '.join(fields)} FROM UserPermissionAccess"
+        # Field names come from settings, never from users.
+        soql = f"SELECT {', '.join(fields)} FROM UserPermissionAccess"  # noqa: S608
         url = f"{instance_url.rstrip('/')}/services/data/v{self.api_version}/query"
         data = self._rest_json("GET", url, access_token=access_token, params={"q": soql})
         try:
@@ -224,6 +225,8 @@ class SalesforceClient:
             logger.info("Salesforce token endpoint refused: %s", error.error)
             if error.error == "rate_limit_exceeded":
                 raise exceptions.SalesforceRateLimitedError() from None
+            if isinstance(error, MissingTokenError):
+                raise exceptions.SalesforceResponseInvalidError() from None
             raise exceptions.SalesforceOAuthError(error.error) from None
         except (requests.RequestException, ValueError) as error:
             logger.warning("Salesforce token endpoint unreachable: %s", type(error).__name__)
@@ -243,9 +246,7 @@ class SalesforceClient:
         except KeyError as missing:
             logger.warning("Salesforce token response lacks %s", missing)
             raise exceptions.SalesforceResponseInvalidError() from None
-        expected = expected_signature(
-            client_secret=self.client_secret, id_url=token.id_url, issued_at=token.issued_at
-        )
+        expected = expected_signature(client_secret=self.client_secret, id_url=token.id_url, issued_at=token.issued_at)
         if not hmac.compare_digest(expected, signature):
             logger.warning("Salesforce token response signature mismatch")
             raise exceptions.SalesforceResponseInvalidError()

@@ -8,7 +8,7 @@ without keeping the access token it yields.
 from __future__ import annotations
 
 import logging
-from enum import Enum
+from enum import StrEnum
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,7 +29,7 @@ REVOKED_REASON = (
 UNREADABLE_REASON = "The stored Salesforce grant cannot be decrypted with the configured keys. Relink."
 
 
-class Health(str, Enum):
+class Health(StrEnum):
     OK = "ok"
     REVOKED = "revoked"
     UNKNOWN = "unknown"  # Salesforce could not be asked; nothing changed
@@ -80,9 +80,7 @@ def link_check_health(*, link_id: int) -> Health:
 @task()
 def api_user_links_check_task(api_user_id: int) -> dict[str, int]:
     """Check every Linked link of one API user (after a sixth approval was created for it)."""
-    ids = SalesforceLink.objects.filter(api_user_id=api_user_id, status=LinkStatus.LINKED).values_list(
-        "pk", flat=True
-    )
+    ids = SalesforceLink.objects.filter(api_user_id=api_user_id, status=LinkStatus.LINKED).values_list("pk", flat=True)
     counts: dict[str, int] = {}
     for link_id in list(ids):
         health = link_check_health(link_id=link_id)

@@ -178,7 +178,11 @@ def authorization_fail(*, attempt: PendingAuthorization, error: str) -> LinkErro
     if error in ("access_denied", "access-denied"):  # reference §2: the hyphen form appears in help pages
         failure, outcome, action = AccessDeniedError(), AuthorizationOutcome.DENIED, LinkEventAction.DENIED
     else:
-        failure, outcome, action = SalesforceAuthorizeError(error), AuthorizationOutcome.FAILED, LinkEventAction.FAILED
+        failure, outcome, action = (
+            SalesforceAuthorizeError(error),
+            AuthorizationOutcome.FAILED,
+            LinkEventAction.FAILED,
+        )
     with transaction.atomic(durable=True):
         _attempt_finish(attempt, outcome, failure.user_message)
         LinkEvent.objects.create(

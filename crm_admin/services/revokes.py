@@ -21,9 +21,7 @@ from crm_admin.salesforce import SalesforceClient
 logger = logging.getLogger(__name__)
 
 
-def pending_revoke_create(
-    *, token: str, org_type: str, reason: RevokeReason, account: Account | None
-) -> PendingRevoke:
+def pending_revoke_create(*, token: str, org_type: str, reason: RevokeReason, account: Account | None) -> PendingRevoke:
     """Queue a plaintext token for revocation, encrypted (call inside the transaction that orphans it)."""
     return PendingRevoke.objects.create(
         token_encrypted=crypto.encrypt(token), org_type=org_type, reason=reason, account=account
@@ -68,4 +66,3 @@ def pending_revokes_retry() -> tuple[int, int]:
 def retry_pending_revokes_task() -> list[int]:
     """Background form of ``pending_revokes_retry`` for the task queue."""
     return list(pending_revokes_retry())
-

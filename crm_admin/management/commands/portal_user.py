@@ -20,12 +20,17 @@ class Command(BaseCommand):
         add.add_argument("username")
         add.add_argument("--role", required=True, help=f"One of: {', '.join(ROLE_GROUPS)}.")
         add.add_argument(
-            "--account", action="append", default=[], dest="accounts", metavar="SLUG",
+            "--account",
+            action="append",
+            default=[],
+            dest="accounts",
+            metavar="SLUG",
             help="An account the admin manages; repeat for several. Support users see every account.",
         )
         add.add_argument("--email", default="")
         add.add_argument(
-            "--password-env", metavar="VAR",
+            "--password-env",
+            metavar="VAR",
             help="Read the password from this environment variable instead of prompting.",
         )
 

@@ -11,7 +11,13 @@ from django.db import connection
 
 from crm_admin import crypto
 from crm_admin.exceptions import SalesforceSessionInvalidError
-from crm_admin.models import AuthorizationOutcome, LinkStatus, PendingAuthorization, PendingRevoke, SalesforceLink
+from crm_admin.models import (
+    AuthorizationOutcome,
+    LinkStatus,
+    PendingAuthorization,
+    PendingRevoke,
+    SalesforceLink,
+)
 from tests.conftest import logged_in
 from tests.crm_admin.integration.conftest import Portal
 from tests.factories import AccountFactory, UserFactory
@@ -74,5 +80,6 @@ def test_twelve_simultaneous_callbacks_link_exactly_five(emulator, capsys):
     with capsys.disabled():
         print(
             f"\nconcurrency ({connection.vendor}): attempts={ATTEMPTS} linked={linked.count()} "
-            f"refused={refused.count()} failed_session_revoked={failed.count()} revoked_at_emulator={grants.count() - len(live)} live_grants={len(live)}"
+            f"refused={refused.count()} failed_session_revoked={failed.count()} "
+            f"revoked_at_emulator={grants.count() - len(live)} live_grants={len(live)}"
         )

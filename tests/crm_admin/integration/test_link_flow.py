@@ -8,7 +8,13 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from crm_admin.models import AuthorizationOutcome, LinkStatus, PendingAuthorization, PendingRevoke, SalesforceLink
+from crm_admin.models import (
+    AuthorizationOutcome,
+    LinkStatus,
+    PendingAuthorization,
+    PendingRevoke,
+    SalesforceLink,
+)
 from tests.conftest import logged_in
 from tests.crm_admin.integration.conftest import Portal, query
 

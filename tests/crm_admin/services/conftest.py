@@ -126,6 +126,6 @@ def start_attempt(user, account, org_type="production", login_hint="", session_k
 
 def link_via(user, account, fake: FakeSalesforce, org_type="production", login_hint=""):
     """Run the whole flow through the services against the fake; return the link result or raise."""
-    start, state = start_attempt(user, account, org_type, login_hint)
+    _, state = start_attempt(user, account, org_type, login_hint)
     attempt = link_services.authorization_consume(state=state, user=user, session_key=SESSION)
     return link_services.link_complete(attempt=attempt, code="the-code")

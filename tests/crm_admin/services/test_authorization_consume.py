@@ -55,9 +55,8 @@ def test_anonymous_callback_is_invalid(admin_user, account):
 
 def test_state_expires_after_ten_minutes(admin_user, account):
     start, state = start_attempt(admin_user, account)
-    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False):
-        with pytest.raises(AttemptExpiredError):
-            consume(state, admin_user)
+    with time_machine.travel(timezone.now() + timedelta(minutes=11), tick=False), pytest.raises(AttemptExpiredError):
+        consume(state, admin_user)
     attempt = PendingAuthorization.objects.get(pk=start.attempt.pk)
     assert attempt.outcome == AuthorizationOutcome.FAILED and "expired" in attempt.message
     with pytest.raises(AttemptInvalidError):

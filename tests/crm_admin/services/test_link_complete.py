@@ -121,9 +121,7 @@ def test_failed_code_exchange_changes_nothing(admin_user, account, fake_sf):
         ("user_permissions", RuntimeError("unexpected bug")),
     ],
 )
-def test_failure_after_the_grant_revokes_it_and_leaves_the_link_as_it_was(
-    admin_user, account, fake_sf, step, error
-):
+def test_failure_after_the_grant_revokes_it_and_leaves_the_link_as_it_was(admin_user, account, fake_sf, step, error):
     link_via(admin_user, account, fake_sf)  # an existing Linked link
     before = snapshot(account)
     fake_sf.fail[step] = error

@@ -23,7 +23,7 @@ def query(url: str) -> dict[str, str]:
 
 
 def test_authorize_url_carries_pkce_s256_of_the_stored_verifier(admin_user, account, settings):
-    start, state = start_attempt(admin_user, account)
+    start, _ = start_attempt(admin_user, account)
     params = query(start.authorize_url)
     verifier = crypto.decrypt(start.attempt.code_verifier_encrypted)
     assert 43 <= len(verifier) <= 128
@@ -70,7 +70,7 @@ def test_login_hint_is_passed_to_salesforce(admin_user, account):
 
 
 def test_open_attempts_per_session_are_capped_and_the_oldest_evicted(admin_user, account):
-    first, first_state = start_attempt(admin_user, account)
+    first, _ = start_attempt(admin_user, account)
     for _ in range(link_services.MAX_OPEN_ATTEMPTS_PER_SESSION):
         start_attempt(admin_user, account)
     open_attempts = PendingAuthorization.objects.filter(outcome=AuthorizationOutcome.PENDING)
