@@ -11,3 +11,7 @@ os.environ.pop("SALESFORCE_CLIENT_ID", None)  # the emulator's connected app, wh
 from vcc_portal.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file (live-server threads share it), one per test process so parallel runs never collide.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3")  # noqa: F405
