@@ -14,9 +14,11 @@ class LinkError(Exception):
     #: Short machine-readable reason, stored on the attempt and in the audit trail.
     code = "failed"
 
-    def __init__(self, user_message: str | None = None) -> None:
+    def __init__(self, user_message: str | None = None, *, orphan_token: str | None = None) -> None:
         if user_message is not None:
             self.user_message = user_message
+        #: A grant Salesforce issued that we will not use and must revoke; never shown or logged.
+        self.orphan_token = orphan_token
         super().__init__(self.user_message)
 
 

@@ -245,19 +245,22 @@ class SalesforceClient:
             signature = str(raw["signature"])
         except KeyError as missing:
             logger.warning("Salesforce token response lacks %s", missing)
-            raise exceptions.SalesforceResponseInvalidError() from None
+            raise exceptions.SalesforceResponseInvalidError(orphan_token=_grant_token(raw)) from None
         expected = expected_signature(client_secret=self.client_secret, id_url=token.id_url, issued_at=token.issued_at)
+        problem = ""
         if not hmac.compare_digest(expected, signature):
-            logger.warning("Salesforce token response signature mismatch")
-            raise exceptions.SalesforceResponseInvalidError()
-        if not (self.is_trusted_url(token.instance_url) and self.is_trusted_url(token.id_url)):
-            logger.warning("Salesforce token response names an untrusted host")
-            raise exceptions.SalesforceResponseInvalidError()
+            problem = "signature mismatch"
+        elif not (self.is_trusted_url(token.instance_url) and self.is_trusted_url(token.id_url)):
+            problem = "an untrusted host"
+        if problem:
+            logger.warning("Salesforce token response rejected: %s", problem)
+            raise exceptions.SalesforceResponseInvalidError(orphan_token=_grant_token(raw))
         if require_refresh_token and not token.refresh_token:
             logger.warning("Salesforce granted no refresh token")
             raise exceptions.SalesforceResponseInvalidError(
                 "Salesforce did not grant offline access (refresh_token scope). Ask the org's administrator "
-                "to allow it for the connected app, then link again."
+                "to allow it for the connected app, then link again.",
+                orphan_token=token.access_token,
             )
         return token
 
@@ -308,6 +311,12 @@ def _reject_unusable_token_response(response: requests.Response) -> requests.Res
     except ValueError:
         raise exceptions.SalesforceUnavailableError() from None
     return response
+
+
+def _grant_token(raw: dict[str, Any]) -> str | None:
+    """The token that stands for a grant we reject, so the caller can revoke it at this host."""
+    value = raw.get("refresh_token") or raw.get("access_token")
+    return str(value) if value else None
 
 
 def _rest_error_code(response: requests.Response) -> str:

@@ -212,6 +212,8 @@ def link_complete(*, attempt: PendingAuthorization, code: str) -> LinkResult:
         token = client.exchange_code(code=code, code_verifier=crypto.decrypt(attempt.code_verifier_encrypted))
     except LinkError as failure:
         _record_failure(attempt, failure, AuthorizationOutcome.FAILED)
+        if failure.orphan_token:
+            _queue_and_revoke(attempt, failure.orphan_token, RevokeReason.FAILED)
         raise
     except Exception:
         logger.exception("Unexpected failure exchanging the authorization code")
@@ -376,6 +378,12 @@ def _discard_grant(
         api_user = SalesforceApiUser.objects.filter(org_id=identity.org_id, user_id=identity.user_id).first()
         if api_user is not None:
             api_user_links_check_task.enqueue(api_user_id=api_user.pk)
+
+
+def _queue_and_revoke(attempt: PendingAuthorization, token: str, reason: RevokeReason) -> None:
+    with transaction.atomic(durable=True):
+        pending = pending_revoke_create(token=token, org_type=attempt.org_type, reason=reason, account=attempt.account)
+    pending_revoke_attempt(pending_revoke_id=pending.pk)
 
 
 def _record_failure(attempt: PendingAuthorization, failure: LinkError, outcome: AuthorizationOutcome) -> None:

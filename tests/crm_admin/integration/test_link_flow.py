@@ -97,15 +97,19 @@ def test_state_of_another_user_is_rejected(portal: Portal, other_admin):
     assert link_of(portal).status == LinkStatus.LINKED
 
 
-def test_signature_mismatch_is_rejected_and_the_grant_revoked(portal: Portal, settings):
+def test_signature_mismatch_is_rejected_and_the_grant_revoked(portal: Portal):
+    from salesforce_emulator import faults
+
     started = portal.start()
     callback_url = portal.salesforce(started["Location"], "api@acme.example")
-    settings.SALESFORCE_CLIENT_SECRET = "not-the-secret"  # the HMAC no longer verifies
+    faults.inject("token", "bad_signature")  # a token answer whose HMAC does not verify
     response = portal.callback(callback_url)
     assert response.status_code == 302
     assert link_of(portal).status == LinkStatus.UNLINKED
     attempt = PendingAuthorization.objects.get()
     assert attempt.outcome == AuthorizationOutcome.FAILED and "could not be verified" in attempt.message
+    assert active_emulator_grants("api@acme.example") == 0  # the unverified grant was revoked anyway
+    assert not PendingRevoke.objects.exists()
 
 
 @pytest.mark.parametrize(

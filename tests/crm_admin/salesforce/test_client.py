@@ -84,8 +84,10 @@ def test_every_call_has_a_connect_and_read_timeout(client, monkeypatch):
 @responses.activate
 def test_signature_mismatch_is_rejected(client):
     responses.post(TOKEN_URL, json=token_body(signature="bm90LXRoZS1zaWduYXR1cmU="))
-    with pytest.raises(exceptions.SalesforceResponseInvalidError):
+    with pytest.raises(exceptions.SalesforceResponseInvalidError) as raised:
         client.exchange_code(code="c", code_verifier="v" * 43)
+    assert raised.value.orphan_token == "refresh-secret"  # the caller revokes the grant it will not use
+    assert "refresh-secret" not in str(raised.value) and "refresh-secret" not in repr(raised.value)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,315 @@
+"""HTTP views of the emulated hosts; each turns a request into a call of the module that owns the logic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+    QueryDict,
+)
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from salesforce_emulator import authorization, faults, grants, identity, ids, seed, soql, tokens
+from salesforce_emulator.errors import LoginRefused, OAuthError, RedirectError, RestError
+from salesforce_emulator.models import AccessToken, AuthorizationRequest, EmulatorFault, FaultKind, Host
+
+View = Callable[..., HttpResponseBase]
+LOGIN_FAILED = (
+    "Please check your username and password. If you still can't log in, contact your Salesforce administrator."
+)
+# Scopes that let a token read the identity URL and UserInfo (reference §1: id and its synonyms).
+IDENTITY_SCOPES = frozenset({"id", "profile", "email", "address", "phone", "openid", "full"})
+
+
+def _html_page(view: View) -> View:
+    """Mark a page as openable in a popup whose opener keeps its handle on it."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        # The portal opens the login in a popup and watches it; the project's default same-origin COOP
+        # would sever that link (SecurityMiddleware only sets its default when the header is absent).
+        response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+        return response
+
+    return wrapped
+
+
+def _no_store(view: View) -> View:
+    """Reference §4: token responses, success or error, carry ``Cache-Control: no-store``."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        response = view(request, *args, **kwargs)
+        response["Cache-Control"] = "no-store"
+        response["Pragma"] = "no-cache"
+        return response
+
+    return wrapped
+
+
+def _base_url(request: HttpRequest, host: str) -> str:
+    """Return the emulated host's root as the client reached it, e.g. ``http://…/_emulator/salesforce/production``."""
+    token_url = reverse("salesforce_emulator:token", kwargs={"host": host})
+    return request.build_absolute_uri(token_url).removesuffix("/services/oauth2/token")
+
+
+# --- Authorize: login page, Allow Access page --------------------------------------------------------
+
+
+@_html_page
+@require_GET
+def authorize(request: HttpRequest, host: str) -> HttpResponseBase:
+    try:
+        client = authorization.verify_client(params=request.GET)
+    except OAuthError as error:
+        return _error_page(request, host, error)
+    if (response := _authorize_fault(client)) is not None:
+        return response
+    try:
+        pending = authorization.begin(host=host, client=client, params=request.GET)
+    except RedirectError as error:
+        return HttpResponseRedirect(error.location)
+    return _login_page(request, pending, username=pending.login_hint)
+
+
+def _authorize_fault(client: authorization.Client) -> HttpResponseBase | None:
+    """Apply an injected authorize fault once the client is known, so a rate limit can use its redirect URI."""
+    fault = faults.take("authorize")
+    if fault is None:
+        return None
+    if fault.kind == FaultKind.TIMEOUT:
+        faults.wait(fault)
+        return None
+    if fault.kind == FaultKind.RATE_LIMITED:
+        # Reference §2: rate_limit_exceeded, "number of logins exceeded", is an authorize error code.
+        return HttpResponseRedirect(client.refuse("rate_limit_exceeded", "number of logins exceeded").location)
+    return faults.response(fault)
+
+
+@_html_page
+@require_POST
+def login(request: HttpRequest, host: str) -> HttpResponseBase:
+    try:
+        pending = authorization.log_in(
+            host=host,
+            request_id=request.POST.get("request", ""),
+            username=request.POST.get("username", ""),
+            password=request.POST.get("password", ""),
+        )
+    except LoginRefused as refusal:
+        username = request.POST.get("username", "")
+        return _login_page(request, refusal.pending, username=username, error=LOGIN_FAILED)
+    except RedirectError as error:
+        return HttpResponseRedirect(error.location)
+    except OAuthError as error:
+        return _error_page(request, host, error)
+    return _consent_page(request, pending)
+
+
+@_html_page
+@require_POST
+def consent(request: HttpRequest, host: str) -> HttpResponseBase:
+    decision = request.POST.get("decision")
+    try:
+        if decision not in {"allow", "deny"}:
+            raise OAuthError("invalid_request", "choose Allow or Deny")
+        location = authorization.decide(
+            host=host, request_id=request.POST.get("request", ""), allow=decision == "allow"
+        )
+    except OAuthError as error:
+        return _error_page(request, host, error)
+    return HttpResponseRedirect(location)
+
+
+def _login_page(request: HttpRequest, pending: AuthorizationRequest, *, username: str, error: str = "") -> HttpResponse:
+    context = {
+        "pending": pending,
+        "username": username,
+        "error": error,
+        "demo_users": seed.demo_users(pending.host) if settings.DEBUG else [],
+        "demo_password": seed.DEMO_PASSWORD,
+    }
+    return _render(request, "salesforce_emulator/login.html", pending.host, context, pending)
+
+
+def _consent_page(request: HttpRequest, pending: AuthorizationRequest) -> HttpResponse:
+    context = {"pending": pending, "scopes": authorization.scope_descriptions(pending.scopes)}
+    return _render(request, "salesforce_emulator/consent.html", pending.host, context, pending)
+
+
+def _error_page(request: HttpRequest, host: str, error: OAuthError) -> HttpResponse:
+    return _render(request, "salesforce_emulator/error.html", host, {"error": error}, status=400)
+
+
+def _render(
+    request: HttpRequest,
+    template: str,
+    host: str,
+    context: dict[str, Any],
+    pending: AuthorizationRequest | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {**context, "host_label": Host(host).label, "display": pending.display if pending else "page"}
+    response = render(request, template, context, status=status)
+    if pending is not None:
+        # These forms end in a redirect to the client's callback, another origin; CSP form-action also
+        # governs redirects after a form submission, so the callback's origin joins the page's policy
+        # (django-csp reads the same attribute its csp_update decorator sets).
+        callback = urlsplit(pending.redirect_uri)
+        response._csp_update = {"form-action": [f"{callback.scheme}://{callback.netloc}"]}
+    return response
+
+
+# --- Token, revoke ---------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@_no_store
+@require_POST
+@faults.point("token")
+def token(request: HttpRequest, host: str) -> HttpResponseBase:
+    try:
+        body = grants.grant(
+            host=host,
+            base_url=_base_url(request, host),
+            params=request.POST,
+            authorization=request.headers.get("Authorization"),
+        )
+    except OAuthError as error:
+        return JsonResponse(error.as_dict(), status=400)
+    return JsonResponse(body)
+
+
+@csrf_exempt
+@_no_store
+@require_http_methods(["GET", "POST"])
+@faults.point("revoke")
+def revoke(request: HttpRequest, host: str) -> HttpResponseBase:
+    """Reference §6: 200 with an empty body, or 400 naming why; GET ``?token=`` works too."""
+    raw = (request.POST if request.method == "POST" else request.GET).get("token", "")
+    if not raw:
+        return JsonResponse(OAuthError("unsupported_token_type", "unsupported token type").as_dict(), status=400)
+    if not tokens.revoke(raw, host=host):
+        return JsonResponse(OAuthError("invalid_token", "invalid token").as_dict(), status=400)
+    return HttpResponse(status=200)
+
+
+# --- Identity URL, UserInfo -------------------------------------------------------------------------
+
+
+def _identity_token(request: HttpRequest, host: str) -> AccessToken | None:
+    token = tokens.authenticate(
+        request.headers.get("Authorization"), host=host, fallback=request.GET.get("oauth_token")
+    )
+    if token is None or not token.scope_set & IDENTITY_SCOPES:
+        return None
+    return token
+
+
+def _bad_oauth_token() -> HttpResponse:
+    """Reference §7: a bad token gets 403 with the plain-text body ``Bad_OAuth_Token``."""
+    return HttpResponse("Bad_OAuth_Token", status=403, content_type="text/plain; charset=utf-8")
+
+
+@require_GET
+@faults.point("identity")
+def identity_url(request: HttpRequest, host: str, org_id: str, user_id: str) -> HttpResponseBase:
+    """Answer for the token's own user only; another user's id in the path gets 403 like a bad token.
+
+    Reading another user's identity needs the api scope and sharing access in Salesforce (reference §7);
+    the emulator does not model sharing, so it refuses instead of guessing.
+    """
+    token = _identity_token(request, host)
+    if token is None or not (ids.same_id(org_id, token.user.organization_id) and ids.same_id(user_id, token.user.id)):
+        return _bad_oauth_token()
+    version = identity.resolve_version(request.GET.get("version"))
+    return JsonResponse(
+        identity.identity(token.user, base_url=_base_url(request, host), version=version, now=timezone.now())
+    )
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+@faults.point("userinfo")
+def userinfo(request: HttpRequest, host: str) -> HttpResponseBase:
+    token = _identity_token(request, host)
+    if token is None:
+        return _bad_oauth_token()
+    version = identity.resolve_version(request.GET.get("version"))
+    return JsonResponse(
+        identity.userinfo(token.user, base_url=_base_url(request, host), version=version, now=timezone.now())
+    )
+
+
+# --- REST query -----------------------------------------------------------------------------------
+
+
+@require_GET
+@faults.point("query")
+def query(request: HttpRequest, host: str, version: str) -> HttpResponseBase:
+    token = tokens.authenticate(request.headers.get("Authorization"), host=host)
+    try:
+        result = soql.execute(token, query=request.GET.get("q", ""), version=version)
+    except RestError as error:
+        return JsonResponse(error.as_list(), status=error.status, safe=False)
+    return JsonResponse(result)
+
+
+# --- Fault control (tests and manual trials) ----------------------------------------------------------
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST", "DELETE"])
+def fault_control(request: HttpRequest) -> HttpResponseBase:
+    """List (GET), inject (POST endpoint, kind[, times, delay]) or clear (DELETE, or POST action=clear)."""
+    if request.method == "GET":
+        return JsonResponse({"faults": [_fault_json(fault) for fault in faults.live()]})
+    data = _control_data(request)
+    if request.method == "DELETE" or data.get("action") == "clear":
+        faults.clear()
+        return JsonResponse({"faults": []})
+    try:
+        fault = faults.inject(
+            str(data.get("endpoint", "")),
+            str(data.get("kind", "")),
+            times=int(data.get("times") or 1),
+            delay=float(data["delay"]) if data.get("delay") not in (None, "") else None,
+        )
+    except (TypeError, ValueError) as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse(_fault_json(fault), status=201)
+
+
+def _control_data(request: HttpRequest) -> QueryDict | dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+    return request.POST
+
+
+def _fault_json(fault: EmulatorFault) -> dict[str, Any]:
+    return {
+        "id": fault.pk,
+        "endpoint": fault.endpoint,
+        "kind": fault.kind,
+        "remaining": fault.remaining,
+        "delay": fault.delay,
+    }
