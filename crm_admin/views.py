@@ -107,10 +107,9 @@ def link_start(request: HttpRequest, slug: str) -> HttpResponse:
     """Link/Relink → Production or Sandbox: record the attempt and send this window to Salesforce."""
     account = selectors.account_for_manager(user=request.user, slug=slug)
     form = LinkStartForm(request.POST)
+    in_popup = request.POST.get("display") == "popup"
     if not form.is_valid():
-        messages.error(request, "Choose Production or Sandbox to link.")
-        return redirect("crm_admin:page", slug=slug)
-    in_popup = form.cleaned_data["display"] == "popup"
+        return _link_start_refused(request, slug, "Choose Production or Sandbox to link.", in_popup)
     try:
         start = link_services.link_start(
             user=request.user,
@@ -122,13 +121,18 @@ def link_start(request: HttpRequest, slug: str) -> HttpResponse:
             client_ref=form.cleaned_data["client_ref"],
         )
     except LinkError as error:
-        messages.error(request, error.user_message)
-        response = redirect("crm_admin:page", slug=slug)
-        response.status_code = 303
-        return response
+        return _link_start_refused(request, slug, error.user_message, in_popup)
     if start.authorize_url:
         return HttpResponseRedirect(start.authorize_url)
     return _attempt_finished_redirect(request, start.attempt)
+
+
+def _link_start_refused(request: HttpRequest, slug: str, message: str, in_popup: bool) -> HttpResponse:
+    """Say why no attempt was started: inside the popup, or back on the CRM Admin page."""
+    if in_popup:
+        return render(request, "crm_admin/callback_error.html", {"message": message}, status=400)
+    messages.error(request, message)
+    return HttpResponseRedirect(reverse("crm_admin:page", kwargs={"slug": slug}), status=303)
 
 
 def _attempt_finished_redirect(request: HttpRequest, attempt: PendingAuthorization) -> HttpResponse:

@@ -94,7 +94,10 @@ def test_link_start_without_csrf_token_is_refused(admin_user):
 
 def test_link_start_with_a_bad_org_type_changes_nothing(admin_client_):
     response = admin_client_.post("/accounts/acme/crm-admin/salesforce/link/", {"org_type": "evil"})
-    assert response.status_code == 302 and response["Location"] == "/accounts/acme/crm-admin/"
+    assert response.status_code == 303 and response["Location"] == "/accounts/acme/crm-admin/"
+    popup = admin_client_.post("/accounts/acme/crm-admin/salesforce/link/", {"org_type": "evil", "display": "popup"})
+    assert popup.status_code == 400 and "Choose Production or Sandbox" in popup.content.decode()
+    assert popup["Cross-Origin-Opener-Policy"] == "unsafe-none"
     assert not PendingAuthorization.objects.exists()
 
 
