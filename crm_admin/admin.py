@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from crm_admin.models import (
@@ -73,6 +74,8 @@ class SalesforceLinkAdmin(ReadOnlyAdmin):
     search_fields = ["account__slug", "account__name", "api_username", "legacy_username", "api_user__org_id"]
     list_select_related = ["account"]
     exclude = ["token", "link_key"]
+    # Salesforce instance URLs are https; also silences Django 6.0's scheme-default deprecation warning.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.display(boolean=True, description="Needs attention")
     def needs_attention(self, link: SalesforceLink) -> bool:

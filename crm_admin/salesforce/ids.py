@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
-_ID_RE = re.compile(r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$")
+_ID_RE = re.compile(r"[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?")
 
 ORGANIZATION_PREFIX = "00D"
 USER_PREFIX = "005"
@@ -27,7 +27,7 @@ def checksum(id15: str) -> str:
 
 def to_18(record_id: str) -> str:
     """Return the 18-character form of a valid id; raise ``ValueError`` on a malformed one."""
-    if not _ID_RE.match(record_id):
+    if not _ID_RE.fullmatch(record_id):
         raise ValueError("A Salesforce id has 15 or 18 letters and digits.")
     expected = checksum(record_id[:15])
     if len(record_id) == 18:

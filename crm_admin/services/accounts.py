@@ -7,15 +7,17 @@ Roles are Django groups holding model permissions on ``Account``:
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group, Permission
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.text import slugify
 
 from crm_admin.models import Account, SalesforceLink
 
+SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ADMIN_GROUP = "Account admin"
 SUPPORT_GROUP = "Support"
 ROLE_GROUPS = {
@@ -41,10 +43,12 @@ def roles_ensure() -> dict[str, Group]:
 @transaction.atomic
 def account_create(*, slug: str, name: str) -> Account:
     """Create a VCC account with its (Unlinked) Salesforce link row."""
-    if not slug or slugify(slug) != slug:
-        raise AccountError(f"'{slug}' is not a valid slug: use lower-case letters, digits and hyphens.")
+    if not SLUG_RE.fullmatch(slug or "") or len(slug) > Account._meta.get_field("slug").max_length:
+        raise AccountError(f"'{slug}' is not a valid slug: use up to 63 lower-case letters, digits and single hyphens.")
     if not name.strip():
         raise AccountError("The display name must not be empty.")
+    if len(name.strip()) > Account._meta.get_field("name").max_length:
+        raise AccountError("The display name must be at most 200 characters.")
     if Account.objects.filter(slug=slug).exists():
         raise AccountError(f"An account with slug '{slug}' already exists.")
     account = Account.objects.create(slug=slug, name=name.strip())
@@ -63,6 +67,11 @@ def portal_user_create(
         raise AccountError(f"Unknown role '{role}': choose one of {', '.join(ROLE_GROUPS)}.")
     if role == "admin" and not account_slugs:
         raise AccountError("An admin needs at least one --account.")
+    username_field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    try:
+        username_field.clean(username, None)
+    except ValidationError as error:
+        raise AccountError(f"Invalid username: {' '.join(error.messages)}") from None
     if user_model.objects.filter(username=username).exists():
         raise AccountError(f"A user named '{username}' already exists.")
     accounts = list(Account.objects.filter(slug__in=account_slugs))
