@@ -78,8 +78,12 @@ function closeMenus(returnFocus = false) {
 function enhance() {
   // Without JavaScript the menu is shown inline; with it, the button toggles it.
   for (const button of document.querySelectorAll("[data-menu-button]")) {
-    menuOf(button).hidden = true;
-    button.closest("[data-menu-root]").classList.add("menu-button--enhanced");
+    const root = button.closest("[data-menu-root]");
+    // Someone already working in the inline menu (before this script loaded) keeps it open.
+    const inUse = root.contains(document.activeElement) && document.activeElement !== document.body;
+    menuOf(button).hidden = !inUse;
+    button.setAttribute("aria-expanded", String(inUse));
+    root.classList.add("menu-button--enhanced");
   }
 }
 

@@ -47,8 +47,14 @@ def button(page: Page, name: str) -> Locator:
     return page.get_by_role("button", name=name, exact=True)
 
 
+def wait_enhanced(page: Page) -> None:
+    """Wait until the page's module script has turned the inline menu into a popup menu."""
+    expect(page.locator("[data-menu-root].menu-button--enhanced")).to_have_count(1)
+
+
 def choose(page: Page, menu_button: str, org_type: str) -> None:
     """Open the Link/Relink menu and click Production or Sandbox (use inside ``expect_popup`` if needed)."""
+    wait_enhanced(page)
     button(page, menu_button).click()
     page.get_by_role("menuitem", name=org_type, exact=True).click()
 

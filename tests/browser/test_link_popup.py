@@ -19,6 +19,7 @@ from tests.browser.helpers import (
     outcome,
     salesforce_log_in,
     wait_closed,
+    wait_enhanced,
 )
 from tests.conftest import logged_in
 from tests.crm_admin.integration.conftest import Portal
@@ -41,6 +42,7 @@ def test_link_production_in_a_popup_updates_the_page_in_place(page: Page, emulat
     page.context.on("request", lambda request: requests.append(request.url))
     shot(page, "unlinked")
 
+    wait_enhanced(page)
     button(page, "Link").click()
     expect(page.get_by_role("menu")).to_be_visible()
     expect(button(page, "Link")).to_have_attribute("aria-expanded", "true")
