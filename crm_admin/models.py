@@ -203,7 +203,7 @@ class PendingAuthorization(models.Model):
     login_hint = models.CharField(max_length=255, blank=True)
     in_popup = models.BooleanField(default=True, help_text="Started in a popup (else in the same tab).")
     client_ref = models.UUIDField(
-        null=True, blank=True, unique=True, editable=False, help_text="The opener page's handle for polling."
+        null=True, blank=True, db_index=True, editable=False, help_text="The opener page's handle for polling."
     )
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
@@ -284,3 +284,30 @@ class LinkEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account.slug}: {self.get_action_display()}"
+
+    @property
+    def summary(self) -> str:
+        """One line for people: the API user and org type involved, and why an attempt did not link."""
+        parts = [
+            str(self.detail.get("api_username") or self.detail.get("legacy_username") or ""),
+            OrgType(self.detail["org_type"]).label if self.detail.get("org_type") in OrgType.values else "",
+            REASON_LABELS.get(self.detail.get("reason", ""), ""),
+        ]
+        return " · ".join(part for part in parts if part)
+
+
+#: What a refused or failed attempt's ``reason`` code means, for the activity list.
+REASON_LABELS = {
+    "api_user_limit": "API user already serves 5 accounts",
+    "missing_permissions": "missing required permissions",
+    "inactive_user": "inactive Salesforce user",
+    "access_denied": "access not allowed in Salesforce",
+    "authorize_error": "Salesforce refused the login",
+    "unavailable": "Salesforce unavailable",
+    "rate_limited": "Salesforce API limit reached",
+    "api_disabled": "REST API disabled for the org",
+    "invalid_response": "Salesforce answer failed verification",
+    "oauth_error": "Salesforce refused the authorization",
+    "session_invalid": "Salesforce revoked the new session",
+    "failed": "unexpected error",
+}

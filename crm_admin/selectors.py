@@ -10,6 +10,7 @@ from django.http import Http404
 
 from crm_admin.models import (
     Account,
+    LinkEvent,
     LinkStatus,
     PendingAuthorization,
     SalesforceApiUser,
@@ -64,6 +65,13 @@ def link_for_account(*, account: Account) -> SalesforceLink:
     return link
 
 
+def link_events_for_account(*, account: Account, limit: int = 5) -> list[LinkEvent]:
+    """The account's most recent link changes and attempts, newest first."""
+    return list(
+        LinkEvent.objects.filter(account=account).select_related("actor").order_by("-created_at", "-pk")[:limit]
+    )
+
+
 def api_user_slots_used(*, api_user: SalesforceApiUser | None) -> int:
     """How many of the API user's five slots are held by Linked links (Legacy links hold no approval)."""
     if api_user is None:
@@ -102,11 +110,17 @@ def api_user_linked_elsewhere_by_username(*, username: str, exclude_account: Acc
 def authorization_by_ref(*, user: User, account: Account, client_ref: str) -> PendingAuthorization:
     """An attempt found by the opener page's handle, for its owner only (404 otherwise)."""
     try:
-        return PendingAuthorization.objects.select_related("account").get(
-            client_ref=client_ref, user=user, account=account
+        attempt = (
+            PendingAuthorization.objects.select_related("account")
+            .filter(client_ref=client_ref, user=user, account=account)
+            .order_by("-created_at")
+            .first()
         )
-    except (PendingAuthorization.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such linking attempt.") from None
+    except (ValueError, ValidationError):
+        attempt = None
+    if attempt is None:
+        raise Http404("No such linking attempt.")
+    return attempt
 
 
 def authorization_for_user(*, user: User, account: Account, attempt_id: str) -> PendingAuthorization:

@@ -83,6 +83,7 @@ def _credentials_context(request: HttpRequest, account: Account) -> dict[str, An
         "slots_used": selectors.api_user_slots_used(api_user=link.api_user),
         "slots_max": MAX_ACCOUNTS_PER_API_USER,
         "link_form": LinkStartForm(),
+        "events": selectors.link_events_for_account(account=account),
     }
 
 
@@ -194,9 +195,9 @@ def _attempt_payload(request: HttpRequest, attempt: PendingAuthorization) -> dic
         "message": attempt.message,
     }
     if attempt.is_final:
-        payload["credentials_html"] = render_to_string(
-            "crm_admin/_credentials.html", _credentials_context(request, attempt.account), request=request
-        )
+        context = _credentials_context(request, attempt.account)
+        payload["credentials_html"] = render_to_string("crm_admin/_credentials.html", context, request=request)
+        payload["activity_html"] = render_to_string("crm_admin/_activity.html", context, request=request)
     return payload
 
 

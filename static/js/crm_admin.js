@@ -13,6 +13,7 @@ const ATTEMPT_LIFETIME_MS = 10 * 60 * 1000;
 const root = document.getElementById("crm-admin");
 const outcome = document.getElementById("link-outcome");
 const area = document.getElementById("credentials-area");
+const activity = document.getElementById("activity-area");
 
 let popup = null;
 let attempt = null; // {ref, startedAt, final, abandoned, closedChecks, watchTimer, pollTimer}
@@ -241,7 +242,8 @@ function show(data) {
   if (data.final) {
     attempt.final = true;
     stopWatching();
-    area.innerHTML = data.credentials_html; // rendered and escaped by the server's template
+    area.innerHTML = data.credentials_html; // rendered and escaped by the server's templates
+    activity.innerHTML = data.activity_html;
     enhance();
     announce(data.message, data.status === "linked" ? "success" : "error");
     if (popup && !popup.closed) {
