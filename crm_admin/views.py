@@ -251,7 +251,7 @@ def unlink(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             messages.warning(
                 request,
-                "Unlinked in VCC, but Salesforce could not be reached to revoke the access. "
-                "We will keep retrying the revocation automatically.",
+                "Unlinked in VCC, but Salesforce could not be reached to revoke VCC's access there. "
+                "The revocation is queued and will be retried until Salesforce confirms it.",
             )
     return HttpResponseRedirect(reverse("crm_admin:page", kwargs={"slug": slug}), status=303)
