@@ -15,3 +15,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file (live-server threads share it), one per test process so parallel runs never collide.
     DATABASES["default"].setdefault("TEST", {})["NAME"] = str(BASE_DIR / f"test_db_{os.getpid()}.sqlite3")  # noqa: F405
+
+# Client.login() authenticates without a request, which django-axes refuses; the throttling tests turn
+# it back on (tests/test_login_throttle.py).
+AXES_ENABLED = False

@@ -98,7 +98,9 @@ def _admin_url(model, action: str, *args) -> str:
 
 
 def test_every_registered_model_has_a_row_in_the_fixture(objects):
-    assert set(admin.site._registry) == set(objects)
+    third_party = {"axes"}  # django-axes' own read-mostly admin for login attempts
+    ours = {model for model in admin.site._registry if model._meta.app_label not in third_party}
+    assert ours == set(objects)
 
 
 @pytest.mark.parametrize("page", ["changelist", "change"])
