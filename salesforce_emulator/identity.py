@@ -45,14 +45,8 @@ def identity(user: SalesforceUser, *, base_url: str, version: str, now: datetime
         "mobile_phone_verified": False,
         "is_lightning_login_user": False,
         "status": {"created_date": None, "body": None},
-        "urls": _urls(user, base_url, version),
-        "active": user.is_active,
-        "user_type": "STANDARD",
-        "language": user.language,
-        "locale": user.locale,
-        "utcOffset": _utc_offset_ms(user, now),
+        **_standing(user, base_url=base_url, version=version, now=now),
         "last_modified_date": user.last_modified.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
-        "is_app_installed": True,
     }
 
 
@@ -78,13 +72,20 @@ def userinfo(user: SalesforceUser, *, base_url: str, version: str, now: datetime
         "phone_number": None,
         "phone_number_verified": False,
         "is_salesforce_integration_user": False,
+        **_standing(user, base_url=base_url, version=version, now=now),
+        "updated_at": user.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def _standing(user: SalesforceUser, *, base_url: str, version: str, now: datetime) -> dict[str, Any]:
+    """The fields the identity URL and UserInfo share: the user's URLs, standing and locale."""
+    return {
         "urls": _urls(user, base_url, version),
         "active": user.is_active,
         "user_type": "STANDARD",
         "language": user.language,
         "locale": user.locale,
         "utcOffset": _utc_offset_ms(user, now),
-        "updated_at": user.last_modified.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "is_app_installed": True,
     }
 
