@@ -148,7 +148,8 @@ class SalesforceOAuthError(LinkError):
             "Nothing was changed; start again from the CRM Admin page.",
             "inactive_user": SalesforceAuthorizeError.MESSAGES["inactive_user"],
             "inactive_org": SalesforceAuthorizeError.MESSAGES["inactive_org"],
-            "rate_limit_exceeded": SalesforceRateLimitedError.user_message,
+            # The token endpoint's limit is on logins, not on API requests (reference §4).
+            "rate_limit_exceeded": SalesforceAuthorizeError.MESSAGES["rate_limit_exceeded"],
             "invalid_client": "Salesforce does not accept this portal's connected app credentials. Contact support.",
             "invalid_client_id": SalesforceAuthorizeError.MESSAGES["invalid_client_id"],
             "redirect_uri_mismatch": SalesforceAuthorizeError.MESSAGES["redirect_uri_mismatch"],

@@ -79,15 +79,6 @@ def api_user_slots_used(*, api_user: SalesforceApiUser | None) -> int:
     return SalesforceLink.objects.filter(api_user=api_user, status=LinkStatus.LINKED).count()
 
 
-def api_user_linked_elsewhere(*, org_id: str, user_id: str, exclude_account: Account) -> int:
-    """Count Linked links of the API user (org id, user id) on other accounts (the five-accounts rule)."""
-    return (
-        SalesforceLink.objects.filter(api_user__org_id=org_id, api_user__user_id=user_id, status=LinkStatus.LINKED)
-        .exclude(account=exclude_account)
-        .count()
-    )
-
-
 def api_user_linked_elsewhere_by_username(*, username: str, exclude_account: Account) -> int:
     """The early check before Salesforce: the admin names the API user, we only know a username.
 

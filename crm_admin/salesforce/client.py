@@ -223,8 +223,6 @@ class SalesforceClient:
             return dict(call())
         except OAuth2Error as error:
             logger.info("Salesforce token endpoint refused: %s", error.error)
-            if error.error == "rate_limit_exceeded":
-                raise exceptions.SalesforceRateLimitedError() from None
             if isinstance(error, MissingTokenError):
                 raise exceptions.SalesforceResponseInvalidError() from None
             raise exceptions.SalesforceOAuthError(error.error) from None

@@ -211,14 +211,12 @@ def link_complete(*, attempt: PendingAuthorization, code: str) -> LinkResult:
     try:
         token = client.exchange_code(code=code, code_verifier=crypto.decrypt(attempt.code_verifier_encrypted))
     except LinkError as failure:
-        _record_failure(attempt, failure, AuthorizationOutcome.FAILED)
-        if failure.orphan_token:
-            _queue_and_revoke(attempt, failure.orphan_token, RevokeReason.FAILED)
+        _record_failure(attempt, failure, grant=failure.orphan_token)
         raise
     except Exception:
         logger.exception("Unexpected failure exchanging the authorization code")
         failure = LinkError()
-        _record_failure(attempt, failure, AuthorizationOutcome.FAILED)
+        _record_failure(attempt, failure)
         raise failure from None
 
     identity: Identity | None = None
@@ -229,12 +227,12 @@ def link_complete(*, attempt: PendingAuthorization, code: str) -> LinkResult:
         warnings = _check_permissions(client, token)
         result = _link_commit(attempt=attempt, token=token, identity=identity, warnings=warnings)
     except LinkError as failure:
-        _discard_grant(attempt, token, failure, identity)
+        _record_failure(attempt, failure, grant=token.refresh_token or token.access_token, identity=identity)
         raise
     except Exception:
         logger.exception("Unexpected failure completing a Salesforce link")
         failure = LinkError()
-        _discard_grant(attempt, token, failure, identity)
+        _record_failure(attempt, failure, grant=token.refresh_token or token.access_token, identity=identity)
         raise failure from None
     return result
 
@@ -349,20 +347,23 @@ def _issued_at(value: str) -> datetime:
         return timezone.now()
 
 
-def _discard_grant(
-    attempt: PendingAuthorization, token: TokenResponse, failure: LinkError, identity: Identity | None
+def _record_failure(
+    attempt: PendingAuthorization, failure: LinkError, *, grant: str | None = None, identity: Identity | None = None
 ) -> None:
-    """Record a refusal or failure after the grant, and revoke the grant (orphans cost approvals)."""
+    """Record why an attempt did not link; revoke the grant it obtained, if any (orphans cost approvals)."""
     refused = isinstance(failure, ApiUserLimitReachedError | MissingPermissionsError | InactiveApiUserError)
-    outcome = AuthorizationOutcome.REFUSED if refused else AuthorizationOutcome.FAILED
+    pending = None
     with transaction.atomic(durable=True):
-        pending = pending_revoke_create(
-            token=token.refresh_token or token.access_token,
-            org_type=attempt.org_type,
-            reason=RevokeReason.REFUSED if refused else RevokeReason.FAILED,
-            account=attempt.account,
+        if grant:
+            pending = pending_revoke_create(
+                token=grant,
+                org_type=attempt.org_type,
+                reason=RevokeReason.REFUSED if refused else RevokeReason.FAILED,
+                account=attempt.account,
+            )
+        _attempt_finish(
+            attempt, AuthorizationOutcome.REFUSED if refused else AuthorizationOutcome.FAILED, failure.user_message
         )
-        _attempt_finish(attempt, outcome, failure.user_message)
         detail = {"reason": failure.code, "org_type": attempt.org_type}
         if identity is not None:
             detail.update(org_id=identity.org_id, user_id=identity.user_id, api_username=identity.username)
@@ -372,29 +373,13 @@ def _discard_grant(
             action=LinkEventAction.REFUSED if refused else LinkEventAction.FAILED,
             detail=detail,
         )
-    pending_revoke_attempt(pending_revoke_id=pending.pk)
+    if pending is not None:
+        pending_revoke_attempt(pending_revoke_id=pending.pk)
     if isinstance(failure, ApiUserLimitReachedError) and identity is not None:
         # Reference §11: Salesforce already created a sixth approval and revoked the user's oldest one.
         api_user = SalesforceApiUser.objects.filter(org_id=identity.org_id, user_id=identity.user_id).first()
         if api_user is not None:
             api_user_links_check_task.enqueue(api_user_id=api_user.pk)
-
-
-def _queue_and_revoke(attempt: PendingAuthorization, token: str, reason: RevokeReason) -> None:
-    with transaction.atomic(durable=True):
-        pending = pending_revoke_create(token=token, org_type=attempt.org_type, reason=reason, account=attempt.account)
-    pending_revoke_attempt(pending_revoke_id=pending.pk)
-
-
-def _record_failure(attempt: PendingAuthorization, failure: LinkError, outcome: AuthorizationOutcome) -> None:
-    with transaction.atomic(durable=True):
-        _attempt_finish(attempt, outcome, failure.user_message)
-        LinkEvent.objects.create(
-            account=attempt.account,
-            actor=attempt.user,
-            action=LinkEventAction.FAILED,
-            detail={"reason": failure.code, "org_type": attempt.org_type},
-        )
 
 
 def _attempt_finish(

@@ -11,7 +11,6 @@ import logging
 
 from django.db.models import F
 from django.utils import timezone
-from django_tasks import task
 
 from crm_admin import crypto
 from crm_admin.exceptions import LinkError
@@ -60,9 +59,3 @@ def pending_revokes_retry() -> tuple[int, int]:
         else:
             failed += 1
     return revoked, failed
-
-
-@task()
-def retry_pending_revokes_task() -> list[int]:
-    """Background form of ``pending_revokes_retry`` for the task queue."""
-    return list(pending_revokes_retry())

@@ -117,7 +117,7 @@ def test_signature_mismatch_is_rejected_and_the_grant_revoked(portal: Portal):
     [
         ("server_error", "did not answer properly"),
         ("malformed_json", "did not answer properly"),
-        ("rate_limited", "REQUEST_LIMIT_EXCEEDED"),
+        ("rate_limited", "too many logins"),
         ("timeout", "did not answer properly"),
     ],
 )

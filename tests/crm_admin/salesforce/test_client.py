@@ -151,7 +151,7 @@ def test_a_redirect_on_the_token_post_is_not_followed(client):
         (
             400,
             {"error": "rate_limit_exceeded", "error_description": "rate limit"},
-            exceptions.SalesforceRateLimitedError,
+            exceptions.SalesforceOAuthError,
         ),
         (503, "<html>down</html>", exceptions.SalesforceUnavailableError),
         (200, "{not json", exceptions.SalesforceUnavailableError),
