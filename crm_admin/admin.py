@@ -20,6 +20,7 @@ from crm_admin.models import (
     SalesforceLink,
     SalesforceToken,
 )
+from crm_admin.services.accounts import account_rename
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -57,6 +58,13 @@ class AccountAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # `manage.py vcc_account add` creates the account with its link row
+
+    def save_model(self, request: HttpRequest, obj: Account, form: Any, change: bool) -> None:
+        """Renames go through the service, which keeps the console's search text in step."""
+        if "name" in form.changed_data:
+            account_rename(account=obj, name=obj.name)
+        if set(form.changed_data) - {"name"}:
+            super().save_model(request, obj, form, change)
 
     @admin.display(description="Salesforce")
     def link_status(self, account: Account) -> str:

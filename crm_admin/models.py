@@ -41,6 +41,14 @@ class LinkStatus(models.TextChoices):
     LEGACY = "legacy", "Legacy"
 
 
+class LinkHealth(models.TextChoices):
+    """The last health check's verdict on a Linked link (blank: never checked)."""
+
+    HEALTHY = "healthy", "Healthy"
+    ATTENTION = "attention", "Needs attention"
+    UNKNOWN = "unknown", "Unknown"
+
+
 class Account(models.Model):
     """A Vonage Contact Center account: the tenant whose admins link it to Salesforce."""
 
@@ -52,6 +60,8 @@ class Account(models.Model):
     class Meta:
         ordering = ["name", "slug"]
         verbose_name = "VCC account"
+        # The support console's default order and its keyset (slug is unique, so (name, slug) is total).
+        indexes = [models.Index(fields=["name", "slug"], name="account_name_slug")]
         permissions = [
             ("open_crm_admin", "Can open CRM Admin"),
             ("manage_salesforce_link", "Can link, relink and unlink Salesforce for own accounts"),
@@ -78,6 +88,8 @@ class SalesforceApiUser(models.Model):
     class Meta:
         verbose_name = "Salesforce API user"
         constraints = [models.UniqueConstraint(fields=["org_id", "user_id"], name="api_user_unique_identity")]
+        # Search by API user id alone (the unique constraint's index leads with the org id).
+        indexes = [models.Index(fields=["user_id"], name="api_user_user_id")]
 
     def __str__(self) -> str:
         return f"{self.username} ({self.org_id}/{self.user_id})"
@@ -128,8 +140,22 @@ class SalesforceLink(models.Model):
     )
     legacy_username = models.CharField(max_length=255, blank=True)
     permission_warnings = models.JSONField(default=list, blank=True)
-    attention_reason = models.TextField(blank=True)
+    attention_reason = models.TextField(blank=True, help_text="What is wrong, in words for the account's admins.")
+    attention_code = models.CharField(max_length=32, blank=True, help_text="Machine-readable reason.")
+    #: Set while the link needs attention: the console's "needs attention" filter.
     attention_since = models.DateTimeField(null=True, blank=True)
+    health = models.CharField(max_length=10, choices=LinkHealth.choices, blank=True)
+    health_checked_at = models.DateTimeField(null=True, blank=True)
+    # --- Listing columns: copies kept by the services so that every filter, search and sort of the
+    # support console is one indexed scan of this table (crm_admin.directory). -------------------------
+    org_id = models.CharField(
+        "organization id", max_length=18, blank=True, help_text="The linked (or legacy) org, 18 characters."
+    )
+    api_user_link_count = models.PositiveSmallIntegerField(
+        default=0, help_text="How many VCC accounts the API user serves (the page's 'n of 5')."
+    )
+    linked_by_username = models.CharField(max_length=150, blank=True, help_text="Who linked it, as they were named.")
+    search_text = models.TextField(blank=True, editable=False, help_text="Lower-case slug, name and usernames.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -156,7 +182,7 @@ class SalesforceLink(models.Model):
             ),
             models.CheckConstraint(
                 name="link_unlinked_is_empty",
-                condition=~Q(status=LinkStatus.UNLINKED) | (Q(legacy_username="") & Q(api_username="")),
+                condition=~Q(status=LinkStatus.UNLINKED) | (Q(legacy_username="") & Q(api_username="") & Q(org_id="")),
             ),
             # Checklist G3: the five-accounts rule, backed by the database.
             models.CheckConstraint(
@@ -164,6 +190,32 @@ class SalesforceLink(models.Model):
                 condition=Q(slot__isnull=True) | Q(slot__gte=1, slot__lte=MAX_ACCOUNTS_PER_API_USER),
             ),
             models.UniqueConstraint(fields=["api_user", "slot"], name="link_unique_api_user_slot"),
+            models.CheckConstraint(
+                name="link_attention_is_explained",
+                condition=Q(attention_since__isnull=True) | (Q(status=LinkStatus.LINKED) & ~Q(attention_reason="")),
+            ),
+        ]
+        # One index per sortable column, each ending in the primary key: the console's keyset order.
+        # The trigram index on search_text is PostgreSQL-only (migration 0003).
+        indexes = [
+            *(
+                models.Index(fields=[column, "id"], name=f"link_by_{column}"[:30])
+                for column in (
+                    "status",
+                    "org_type",
+                    "org_id",
+                    "api_username",
+                    "api_user_link_count",
+                    "linked_at",
+                    "linked_by_username",
+                    "health_checked_at",
+                )
+            ),
+            models.Index(
+                fields=["attention_since", "id"],
+                name="link_needing_attention",
+                condition=Q(attention_since__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +226,7 @@ class SalesforceLink(models.Model):
 
     @property
     def needs_attention(self) -> bool:
-        return self.status == LinkStatus.LINKED and bool(self.attention_reason)
+        return self.attention_since is not None
 
 
 class AuthorizationOutcome(models.TextChoices):
@@ -281,6 +333,7 @@ class LinkEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["account", "-created_at", "-id"], name="event_account_newest")]
 
     def __str__(self) -> str:
         return f"{self.account.slug}: {self.get_action_display()}"

@@ -19,6 +19,7 @@ from crm_admin.models import (
 )
 from crm_admin.salesforce import ids
 from crm_admin.services.accounts import roles_ensure
+from crm_admin.services.listing import api_user_link_counts_refresh, link_search_text
 
 PASSWORD = "Test-Pass-1234"
 
@@ -64,6 +65,7 @@ class SalesforceLinkFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("account",)
 
     status = LinkStatus.UNLINKED
+    search_text = factory.LazyAttribute(lambda o: link_search_text(account=o.account, link=SalesforceLink()))
 
 
 class ApiUserFactory(factory.django.DjangoModelFactory):
@@ -99,5 +101,9 @@ def make_linked(
     link.link_key = secrets.token_hex(32)
     link.token = token
     link.linked_at = timezone.now()
+    link.org_id = api_user.org_id
+    link.search_text = link_search_text(account=account, link=link)
     link.save()
+    api_user_link_counts_refresh(api_user_ids=[api_user.pk])
+    link.refresh_from_db()
     return link

@@ -37,6 +37,26 @@ def to_18(record_id: str) -> str:
     return record_id + expected
 
 
+def canonical(record_id: str) -> str:
+    """Return the 18-character form of an id typed in either form, whatever the case of an 18-character one.
+
+    The checksum records which letters of the first 15 characters are upper-case, so an 18-character id
+    pasted in the wrong case is restored exactly; a 15-character id is case-sensitive and taken as typed.
+    Raise ``ValueError`` when it is not an id.
+    """
+    if len(record_id) == 18 and _ID_RE.fullmatch(record_id):
+        suffix = record_id[15:].upper()
+        if all(char in _ALPHABET for char in suffix):
+            chars = list(record_id[:15])
+            for chunk, code in enumerate(suffix):
+                bits = _ALPHABET.index(code)
+                for i in range(5):
+                    position = chunk * 5 + i
+                    chars[position] = chars[position].upper() if bits >> i & 1 else chars[position].lower()
+            record_id = "".join(chars) + suffix
+    return to_18(record_id)
+
+
 def is_valid_18(record_id: str, prefix: str | None = None) -> bool:
     """Tell whether ``record_id`` is a canonical 18-character id, optionally of the given key prefix."""
     if len(record_id) != 18 or (prefix and not record_id.startswith(prefix)):

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from crm_admin.models import Account, SalesforceLink
+from crm_admin.services.listing import link_search_text
 
 SLUG_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 ADMIN_GROUP = "Account admin"
@@ -52,7 +53,25 @@ def account_create(*, slug: str, name: str) -> Account:
     if Account.objects.filter(slug=slug).exists():
         raise AccountError(f"An account with slug '{slug}' already exists.")
     account = Account.objects.create(slug=slug, name=name.strip())
-    SalesforceLink.objects.create(account=account)
+    link = SalesforceLink(account=account)
+    link.search_text = link_search_text(account=account, link=link)
+    link.save()
+    return account
+
+
+@transaction.atomic
+def account_rename(*, account: Account, name: str) -> Account:
+    """Change an account's display name, and what the support console searches with it."""
+    name = name.strip()
+    if not name:
+        raise AccountError("The display name must not be empty.")
+    if len(name) > Account._meta.get_field("name").max_length:
+        raise AccountError("The display name must be at most 200 characters.")
+    account.name = name
+    account.save(update_fields=["name"])
+    link, _ = SalesforceLink.objects.select_for_update().get_or_create(account=account)
+    link.search_text = link_search_text(account=account, link=link)
+    link.save(update_fields=["search_text", "updated_at"])
     return account
 
 

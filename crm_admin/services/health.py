@@ -16,7 +16,7 @@ from django_tasks import task
 
 from crm_admin import crypto
 from crm_admin.exceptions import LinkError, SalesforceOAuthError
-from crm_admin.models import LinkEvent, LinkEventAction, LinkStatus, SalesforceLink
+from crm_admin.models import LinkEvent, LinkEventAction, LinkHealth, LinkStatus, SalesforceLink
 from crm_admin.salesforce import SalesforceClient
 
 logger = logging.getLogger(__name__)
@@ -48,14 +48,14 @@ def link_check_health(*, link_id: int) -> Health:
     try:
         refresh_token = crypto.decrypt(link.token.refresh_token_encrypted)
     except crypto.InvalidToken:
-        reason = UNREADABLE_REASON
+        reason, code = UNREADABLE_REASON, "token_unreadable"
     else:
         try:
             SalesforceClient.for_org_type(link.org_type).refresh(refresh_token=refresh_token)
         except SalesforceOAuthError as failure:
             if failure.error != "invalid_grant":
                 return Health.UNKNOWN
-            reason = REVOKED_REASON
+            reason, code = REVOKED_REASON, "grant_revoked"
         except LinkError:
             return Health.UNKNOWN
         else:
@@ -64,10 +64,25 @@ def link_check_health(*, link_id: int) -> Health:
         current = SalesforceLink.objects.select_for_update().filter(pk=link_id, token_id=token_id).first()
         if current is None:
             return Health.UNKNOWN
-        if current.attention_reason != reason:
+        now = timezone.now()
+        changed = current.attention_reason != reason
+        current.health = LinkHealth.ATTENTION
+        current.health_checked_at = now
+        if changed:
             current.attention_reason = reason
-            current.attention_since = timezone.now()
-            current.save(update_fields=["attention_reason", "attention_since", "updated_at"])
+            current.attention_code = code
+            current.attention_since = now
+        current.save(
+            update_fields=[
+                "attention_reason",
+                "attention_code",
+                "attention_since",
+                "health",
+                "health_checked_at",
+                "updated_at",
+            ]
+        )
+        if changed:
             LinkEvent.objects.create(
                 account_id=current.account_id,
                 action=LinkEventAction.REVOKED_BY_SALESFORCE,

@@ -56,6 +56,7 @@ from crm_admin.models import (
 )
 from crm_admin.salesforce import Identity, SalesforceClient, TokenResponse, permissions
 from crm_admin.services.health import api_user_links_check_task
+from crm_admin.services.listing import api_user_link_counts_refresh, link_search_text
 from crm_admin.services.revokes import pending_revoke_attempt, pending_revoke_create
 
 logger = logging.getLogger(__name__)
@@ -274,6 +275,7 @@ def _link_commit(
             free = sorted(set(range(1, MAX_ACCOUNTS_PER_API_USER + 1)) - used_slots)
             slot = free[0]
         previous_status = link.status
+        previous_api_user_id = link.api_user_id
         previous = {"org_type": link.org_type, "api_username": link.api_username or link.legacy_username}
         old_token = link.token
         if old_token is not None:
@@ -301,16 +303,19 @@ def _link_commit(
         link.token = new_token
         link.linked_at = timezone.now()
         link.linked_by = attempt.user
+        link.linked_by_username = attempt.user.get_username()
         link.legacy_username = ""
         link.permission_warnings = warnings
-        link.attention_reason = ""
-        link.attention_since = None
+        _clear_health(link)
+        link.org_id = identity.org_id
+        link.search_text = link_search_text(account=attempt.account, link=link)
         try:
             with transaction.atomic():
                 link.save()
         except IntegrityError:
             # Checklist G3: the (api_user, slot) constraint caught a count that went stale.
             raise ApiUserLimitReachedError(MAX_ACCOUNTS_PER_API_USER) from None
+        api_user_link_counts_refresh(api_user_ids=[api_user.pk, previous_api_user_id])
         if old_token is not None:
             old_token.delete()
         relinked = previous_status != LinkStatus.UNLINKED
@@ -432,6 +437,7 @@ def link_unlink(*, user: AbstractBaseUser, account: Account) -> UnlinkResult:
         if link.api_user is not None:
             detail.update(org_id=link.api_user.org_id, user_id=link.api_user.user_id)
         old_token = link.token
+        previous_api_user_id = link.api_user_id
         if old_token is not None:
             pending = PendingRevoke.objects.create(
                 token_encrypted=old_token.refresh_token_encrypted,
@@ -440,7 +446,9 @@ def link_unlink(*, user: AbstractBaseUser, account: Account) -> UnlinkResult:
                 account=account,
             )
         _clear(link)
+        link.search_text = link_search_text(account=account, link=link)
         link.save()
+        api_user_link_counts_refresh(api_user_ids=[previous_api_user_id])
         if old_token is not None:
             old_token.delete()
         LinkEvent.objects.create(account=account, actor=user, action=LinkEventAction.UNLINKED, detail=detail)
@@ -459,17 +467,36 @@ def _clear(link: SalesforceLink) -> None:
     link.token = None
     link.linked_at = None
     link.linked_by = None
+    link.linked_by_username = ""
     link.legacy_username = ""
     link.permission_warnings = []
+    link.org_id = ""
+    link.api_user_link_count = 0
+    _clear_health(link)
+
+
+def _clear_health(link: SalesforceLink) -> None:
+    """A new (or no) grant: nothing is known yet about its health."""
     link.attention_reason = ""
+    link.attention_code = ""
     link.attention_since = None
+    link.health = ""
+    link.health_checked_at = None
 
 
 def link_mark_legacy(
-    *, account: Account, legacy_username: str, org_type: str = "", actor: AbstractBaseUser | None = None
+    *,
+    account: Account,
+    legacy_username: str,
+    org_type: str = "",
+    org_id: str = "",
+    actor: AbstractBaseUser | None = None,
 ) -> SalesforceLink:
-    """Record a link made by the old method (migration of existing customers, demo data)."""
-    with transaction.atomic(durable=True):
+    """Record a link made by the old method (migration of existing customers, demo data).
+
+    ``org_id``, when known, is the 18-character id (callers convert a 15-character one).
+    """
+    with transaction.atomic():
         link = SalesforceLink.objects.select_for_update().get_or_create(account=account)[0]
         if link.status == LinkStatus.LINKED:
             raise LinkError("This account has an OAuth link; unlink it before recording a legacy link.")
@@ -477,11 +504,11 @@ def link_mark_legacy(
         link.status = LinkStatus.LEGACY
         link.legacy_username = legacy_username
         link.org_type = org_type
+        link.org_id = org_id
+        link.search_text = link_search_text(account=account, link=link)
         link.save()
-        LinkEvent.objects.create(
-            account=account,
-            actor=actor,
-            action=LinkEventAction.LEGACY_SET,
-            detail={"legacy_username": legacy_username, "org_type": org_type},
-        )
+        detail = {"legacy_username": legacy_username, "org_type": org_type}
+        if org_id:
+            detail["org_id"] = org_id
+        LinkEvent.objects.create(account=account, actor=actor, action=LinkEventAction.LEGACY_SET, detail=detail)
     return link
