@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import Count, OuterRef, Subquery
+
 from crm_admin.models import Account, LinkStatus, SalesforceLink
 
 
@@ -21,8 +23,17 @@ def link_search_text(*, account: Account, link: SalesforceLink) -> str:
 def api_user_link_counts_refresh(*, api_user_ids: Iterable[int | None]) -> None:
     """Store on each of these API users' links how many Linked links the user now holds ("n of 5").
 
-    Call with the API user's row locked (the five-accounts lock), after the change is saved.
+    One statement for any number of API users. Call with the API user's row locked (the five-accounts
+    lock), after the change is saved.
     """
-    for api_user_id in {pk for pk in api_user_ids if pk is not None}:
-        links = SalesforceLink.objects.filter(api_user_id=api_user_id)
-        links.update(api_user_link_count=links.filter(status=LinkStatus.LINKED).count())
+    ids = {pk for pk in api_user_ids if pk is not None}
+    if not ids:
+        return
+    linked = (
+        SalesforceLink.objects.filter(api_user_id=OuterRef("api_user_id"), status=LinkStatus.LINKED)
+        .order_by()
+        .values("api_user_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    SalesforceLink.objects.filter(api_user_id__in=ids).update(api_user_link_count=Subquery(linked))
