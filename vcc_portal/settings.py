@@ -121,7 +121,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Checklist G2: select_for_update() is a no-op on SQLite; IMMEDIATE transactions take the write lock
     # at BEGIN so check-then-insert serialises, and the timeout makes contenders wait instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# --- Database connections (README "Running at scale") ------------------------------------------------
+# Opening a PostgreSQL connection costs more than a whole cheap page, so production keeps each worker's
+# connection open (checked before reuse, replaced after CONN_MAX_AGE seconds). DATABASE_POOL switches to
+# psycopg's connection pool instead (Django's OPTIONS["pool"]; PostgreSQL only, checked at start-up).
+DATABASE_POOL: bool = env.bool("DATABASE_POOL", default=False)
+if DATABASE_POOL:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=4),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django refuses persistent connections with a pool
+else:
+    # Django's development server starts a thread per request, which defeats persistent connections.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0 if DEBUG else 60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Per-process memory by default; set CACHE_URL (e.g. redis://127.0.0.1:6379/1) to share one cache between
@@ -145,7 +159,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic writes and WhiteNoise serves from in production (a start-up check names a missing
+# collectstatic).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 # In development (and tests) WhiteNoise serves straight from the finders; in production from STATIC_ROOT.
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
