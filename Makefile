@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint browser migrate clean
+.PHONY: install run test lint browser migrate clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,15 @@ browser:
 ## The whole suite (set DATABASE_URL for PostgreSQL)
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## Benchmark against a bare Django view at 1,000 and 100,000 accounts (PostgreSQL; bench/README.md)
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	  else echo "wrk is missing: sudo apt-get install wrk"; exit 1; fi; }
+	@if [ -z "$$BENCH_DATABASE_URL" ] && [ -d /etc/postgresql ] && ! pg_isready -q -h 127.0.0.1 -p 5432; then \
+	  pg_ctlcluster --skip-systemctl-redirect "$$(ls /etc/postgresql | head -n 1)" main start; fi
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
