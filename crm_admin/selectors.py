@@ -42,9 +42,16 @@ def accounts_for_user(*, user: User) -> QuerySet[Account]:
 
 
 def account_for_user(*, user: User, slug: str) -> Account:
-    """Return the account, or raise Http404 when it does not exist or is not the user's."""
+    """Return the account with its link, or raise Http404 when it does not exist or is not the user's.
+
+    The link, its API user and the user who linked it come in the same query: every account page shows them.
+    """
     try:
-        return accounts_for_user(user=user).get(slug=slug)
+        return (
+            accounts_for_user(user=user)
+            .select_related("salesforce_link__api_user", "salesforce_link__linked_by")
+            .get(slug=slug)
+        )
     except Account.DoesNotExist:
         raise Http404("No such account.") from None
 
@@ -59,8 +66,29 @@ def account_for_manager(*, user: User, slug: str) -> Account:
         raise Http404("No such account.") from None
 
 
+def account_managed_by(*, user: User, account: Account) -> bool:
+    """Whether the user may change this account's link: an admin who is one of its members.
+
+    For an account from ``account_for_user``: without view-all, that already means membership, so only
+    a user who may see every account and also manage links costs a query.
+    """
+    if not user_can_manage_links(user=user):
+        return False
+    if not user.has_perm(VIEW_ALL_ACCOUNTS):
+        return True
+    return account.members.filter(pk=user.pk).exists()
+
+
 def link_for_account(*, account: Account) -> SalesforceLink:
-    """Return the account's link with what the credentials area shows, creating an Unlinked row if absent."""
+    """Return the account's link with what the credentials area shows, creating an Unlinked row if absent.
+
+    Free when the account came from ``account_for_user``, which loads the link with it.
+    """
+    if Account.salesforce_link.is_cached(account):
+        try:
+            return account.salesforce_link
+        except SalesforceLink.DoesNotExist:
+            pass
     link, _ = SalesforceLink.objects.select_related("api_user", "linked_by").get_or_create(account=account)
     return link
 
@@ -70,13 +98,6 @@ def link_events_for_account(*, account: Account, limit: int = 5) -> list[LinkEve
     return list(
         LinkEvent.objects.filter(account=account).select_related("actor").order_by("-created_at", "-pk")[:limit]
     )
-
-
-def api_user_slots_used(*, api_user: SalesforceApiUser | None) -> int:
-    """How many of the API user's five slots are held by Linked links (Legacy links hold no approval)."""
-    if api_user is None:
-        return 0
-    return SalesforceLink.objects.filter(api_user=api_user, status=LinkStatus.LINKED).count()
 
 
 def api_user_linked_elsewhere_by_username(*, username: str, exclude_account: Account) -> int:

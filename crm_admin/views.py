@@ -73,14 +73,12 @@ def _account_list(request: HttpRequest) -> HttpResponse:
 
 def _credentials_context(request: HttpRequest, account: Account) -> dict[str, Any]:
     link = selectors.link_for_account(account=account)
-    can_manage = (
-        selectors.user_can_manage_links(user=request.user) and account.members.filter(pk=request.user.pk).exists()
-    )
     return {
         "account": account,
         "link": link,
-        "can_manage": can_manage,
-        "slots_used": selectors.api_user_slots_used(api_user=link.api_user),
+        "can_manage": selectors.account_managed_by(user=request.user, account=account),
+        # Kept by the services on every link of the API user (crm_admin.services.listing).
+        "slots_used": link.api_user_link_count,
         "slots_max": MAX_ACCOUNTS_PER_API_USER,
         "link_form": LinkStartForm(),
         "events": selectors.link_events_for_account(account=account),

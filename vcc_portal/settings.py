@@ -86,7 +86,8 @@ MIDDLEWARE = [
 # are each locked after the limit, whether or not the username exists (the error never says which).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend that loads a request's user and permissions in one query (vcc_portal/auth.py).
+    "vcc_portal.auth.PermissionsWithUserBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
@@ -141,6 +142,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Per-process memory by default; set CACHE_URL (e.g. redis://127.0.0.1:6379/1) to share one cache between
 # app servers. Nothing cached is a secret or the only copy of anything.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Sessions live in the database; with a cache every app server shares (Redis, Memcached) they are read
+# through it, saving a query per request. Never through a per-process cache: a session ended in one
+# worker (logout, a new login) would stay alive in the others' copies.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if any(kind in CACHES["default"]["BACKEND"].lower() for kind in ("redis", "memcached"))
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -1,0 +1,161 @@
+"""SQL queries per request for every page and API endpoint, held to a budget at two data sizes (issue 10).
+
+Each ``Budget`` names a URL, who calls it and the most queries it may take; the count must also be the
+same with many more accounts, links and events, so no query per row can creep in. A new URL needs a
+budget here (or a reason in ``NOT_BUDGETED``): ``test_every_url_has_a_budget`` fails until it has one.
+The figures assume the default configuration (sessions in the database; the session and the user with
+their permissions are the first two queries of every logged-in request).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from crm_admin.models import LinkEvent, LinkEventAction
+from crm_admin.services import links as link_services
+from tests.conftest import logged_in
+from tests.factories import AccountFactory, ApiUserFactory, UserFactory, make_linked
+
+pytestmark = pytest.mark.django_db
+
+#: Namespaces outside the portal's own pages and API.
+OTHER_NAMESPACES = {"admin", "salesforce_emulator"}
+#: URLs without a budget, and why.
+NOT_BUDGETED = {
+    "logout": "POST only; ends the session",
+    "crm_admin:link_start": "POST only; a write that starts an attempt (bench: the flow)",
+    "crm_admin:attempt_abandon": "POST only; a write",
+    "crm_admin:salesforce_callback": "talks to Salesforce; measured by make bench (the callback's own cost)",
+}
+
+
+@dataclass
+class World:
+    """An admin with two accounts (one Linked, with an attempt waiting), support, and other accounts."""
+
+    admin: object
+    support: object
+    slug: str
+    attempt: object
+
+    def grow(self, accounts: int) -> None:
+        """Add accounts, links on the same API user, and history: nothing a page shows should cost more."""
+        api_user = ApiUserFactory()
+        for account in AccountFactory.create_batch(accounts):
+            if account.pk % 2:
+                make_linked(account, api_user if api_user.links.count() < 5 else ApiUserFactory())
+            LinkEvent.objects.bulk_create(
+                LinkEvent(account=account, actor=self.admin, action=LinkEventAction.REFUSED) for _ in range(3)
+            )
+        page_account = self.admin.vcc_accounts.get(slug=self.slug)
+        LinkEvent.objects.bulk_create(
+            LinkEvent(account=page_account, actor=self.admin, action=LinkEventAction.REFUSED) for _ in range(20)
+        )
+
+
+@pytest.fixture
+def world(db) -> World:
+    admin = UserFactory(username="acme.admin", role="admin")
+    account = AccountFactory(slug="acme", members=[admin])
+    AccountFactory(slug="acme-uat", members=[admin])
+    api_user = ApiUserFactory()
+    make_linked(account, api_user)
+    for _ in range(2):
+        make_linked(AccountFactory(), api_user)
+    start = link_services.link_start(
+        user=admin, account=account, org_type="production", session_key="test", client_ref=uuid.uuid4()
+    )
+    return World(
+        admin=admin, support=UserFactory(username="support", role="support"), slug=account.slug, attempt=start.attempt
+    )
+
+
+@dataclass(frozen=True)
+class Budget:
+    url_name: str
+    #: "admin", "support" or "anonymous".
+    caller: str
+    max_queries: int
+    url: Callable[[World], str]
+    status: int = 200
+
+    @property
+    def id(self) -> str:
+        return f"{self.url_name}-{self.caller}"
+
+
+def _page(world: World) -> str:
+    return reverse("crm_admin:page", args=[world.slug])
+
+
+BUDGETS = [
+    Budget("login", "anonymous", 0, lambda world: reverse("login")),
+    # Home and the shortcut list an admin's accounts (or redirect a user with one); support gets every account.
+    Budget("crm_admin:home", "admin", 5, lambda world: reverse("crm_admin:home")),
+    Budget("crm_admin:home", "support", 5, lambda world: reverse("crm_admin:home")),
+    Budget("crm_admin:shortcut", "admin", 5, lambda world: reverse("crm_admin:shortcut")),
+    # Session, user with permissions, account with link, recent events.
+    Budget("crm_admin:page", "admin", 4, _page),
+    Budget("crm_admin:page", "support", 4, _page),
+    Budget("crm_admin:unlink", "admin", 4, lambda world: reverse("crm_admin:unlink", args=[world.slug])),
+    Budget(
+        "crm_admin:attempt_status",
+        "admin",
+        4,
+        lambda world: reverse("crm_admin:attempt_status", args=[world.slug]) + f"?ref={world.attempt.client_ref}",
+    ),
+    Budget(
+        "crm_admin:attempt_done",
+        "admin",
+        4,
+        lambda world: reverse("crm_admin:attempt_done", args=[world.slug, world.attempt.pk]),
+    ),
+]
+
+
+def _client(world: World, caller: str) -> Client:
+    return Client() if caller == "anonymous" else logged_in(getattr(world, caller))
+
+
+def _queries(client: Client, url: str, status: int) -> list[str]:
+    client.get(url)  # the first request of a client may warm per-process caches
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+        if response.streaming:
+            b"".join(response.streaming_content)
+    assert response.status_code == status, url
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.mark.parametrize("budget", BUDGETS, ids=lambda budget: budget.id)
+def test_queries_stay_within_budget_whatever_the_data_size(budget, world):
+    client = _client(world, budget.caller)
+    small = _queries(client, budget.url(world), budget.status)
+    world.grow(accounts=30)
+    large = _queries(client, budget.url(world), budget.status)
+    assert len(small) <= budget.max_queries, "\n".join(small)
+    assert len(large) == len(small), "\n".join(large)
+
+
+def _named_urls(patterns: list, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            names |= _named_urls(pattern.url_patterns, pattern.namespace or namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name and namespace not in OTHER_NAMESPACES:
+            names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+    return names
+
+
+def test_every_url_has_a_budget():
+    budgeted = {budget.url_name for budget in BUDGETS}
+    missing = _named_urls(get_resolver().url_patterns) - budgeted - set(NOT_BUDGETED)
+    assert not missing, f"Add a Budget (or a NOT_BUDGETED reason) for: {', '.join(sorted(missing))}"
