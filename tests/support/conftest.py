@@ -28,6 +28,10 @@ class Directory:
 
 @pytest.fixture
 def directory_data(db) -> Directory:
+    return build_directory()
+
+
+def build_directory() -> Directory:
     """Linked (two API users, one link needing attention), Legacy with an org id, and Unlinked."""
     api_user = ApiUserFactory(username="integration.user@acme.example")
     other_api_user = ApiUserFactory(username="sync@umbrella.example")
