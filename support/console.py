@@ -41,7 +41,7 @@ class PageLink:
 
 
 def query_params(query: LinkQuery) -> dict[str, str]:
-    """The URL parameters that reproduce ``query``, defaults left out so links stay short."""
+    """Return the URL parameters that reproduce ``query``, defaults left out so links stay short."""
     params = {
         "q": query.q.strip(),
         "status": query.status,
@@ -56,14 +56,14 @@ def query_params(query: LinkQuery) -> dict[str, str]:
 
 
 def url_for(base: str, query: LinkQuery, **changes: str) -> str:
-    """``base`` with the query string of ``query``, some parameters changed (an empty value drops one)."""
+    """Return ``base`` with the query string of ``query``, some parameters changed (an empty value drops one)."""
     params = {**query_params(query), **changes}
     kept = {name: value for name, value in params.items() if value}
     return f"{base}?{urlencode(kept)}" if kept else base
 
 
 def headers(base: str, query: LinkQuery) -> list[Header]:
-    """One header per column: the sorted one toggles its direction, the others sort ascending.
+    """Return one header per column: the sorted one toggles its direction, the others sort ascending.
 
     Every header link starts again at the first page (a cursor belongs to one order).
     """
@@ -80,7 +80,7 @@ def headers(base: str, query: LinkQuery) -> list[Header]:
 
 
 def page_links(page: Page, url: Callable[[str], str]) -> list[PageLink]:
-    """First, Previous, Next and Last, each a link (``url(cursor)``) unless the page is at that end."""
+    """Return First, Previous, Next and Last, each a link (``url(cursor)``) unless the page is at that end."""
     return [
         PageLink("First", None if page.is_first else url("")),
         PageLink("Previous", None if page.is_first else url(page.previous_cursor or "")),

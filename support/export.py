@@ -53,7 +53,7 @@ def _when(value: datetime | None) -> str:
 
 
 def export_row(link: SalesforceLink) -> list[str]:
-    """One CSV row for a link, every text cell neutralised."""
+    """Return one CSV row for a link, every text cell neutralised."""
     cells = [
         link.account.name,
         link.account.slug,
@@ -76,7 +76,7 @@ def export_row(link: SalesforceLink) -> list[str]:
 
 
 def export_order(query: LinkQuery) -> list[OrderBy]:
-    """The table's order for the query (NULLs last ascending, first descending, as the pages do)."""
+    """Return the table's order for the query (NULLs last ascending, first descending, as the pages do)."""
     ordering = query.ordering
 
     def by(column: str, nullable: bool) -> OrderBy:
@@ -96,7 +96,7 @@ class _Line:
 
 
 def export_lines(query: LinkQuery) -> Iterator[str]:
-    """The CSV lines of every link the query matches, header first, fetched ``EXPORT_CHUNK_SIZE`` at a time."""
+    """Yield the CSV lines of every link the query matches, header first, fetched ``EXPORT_CHUNK_SIZE`` at a time."""
     writer = csv.writer(_Line())
     yield writer.writerow(HEADER)
     links = links_matching(query).order_by(*export_order(query))

@@ -49,7 +49,7 @@ class ConsoleForm(forms.Form):
         super().__init__(data, **kwargs)
 
     def to_query(self, *, cursor: str = "") -> LinkQuery:
-        """The directory query the (valid) form asks for, at ``cursor``."""
+        """Return the directory query the (valid) form asks for, at ``cursor``."""
         data = self.cleaned_data
         return LinkQuery(
             status=data["status"],

@@ -20,7 +20,7 @@ HISTORY_PAGE_SIZE = 25
 
 
 def link_by_slug(*, slug: str) -> SalesforceLink:
-    """The account's link with its account and API user (one query); 404 for an unknown slug.
+    """Return the account's link with its account and API user (one query); 404 for an unknown slug.
 
     An account without a link row is shown as an unsaved Unlinked link: the console never writes.
     """
@@ -36,7 +36,7 @@ def link_by_slug(*, slug: str) -> SalesforceLink:
 
 
 def account_history(*, account: Account, cursor: str, size: int = HISTORY_PAGE_SIZE) -> Page[LinkEvent]:
-    """One keyset page of the account's link events, newest first; raises ``keyset.InvalidCursor``."""
+    """Return one keyset page of the account's link events, newest first; raise ``keyset.InvalidCursor``."""
     events = LinkEvent.objects.filter(account=account).select_related("actor")
     return keyset_page(
         events,
@@ -48,12 +48,12 @@ def account_history(*, account: Account, cursor: str, size: int = HISTORY_PAGE_S
 
 
 def account_event_count(*, account: Account) -> int:
-    """How many events the account's history holds (an index range count)."""
+    """Count the events of the account's history (an index range count)."""
     return LinkEvent.objects.filter(account=account).count()
 
 
 def api_user_by_ids(*, org_id: str, user_id: str) -> SalesforceApiUser:
-    """The API user with this org id and user id (15 or 18 characters, any case); 404 otherwise."""
+    """Return the API user with this org id and user id (15 or 18 characters, any case); 404 otherwise."""
     try:
         org_id, user_id = ids.canonical(org_id), ids.canonical(user_id)
     except ValueError:
@@ -73,7 +73,7 @@ class Slot:
 
 
 def api_user_slots(*, api_user: SalesforceApiUser) -> list[Slot]:
-    """The API user's five slots in order, each with the account's link that holds it (one query)."""
+    """Return the API user's five slots in order, each with the account's link that holds it (one query)."""
     links = {
         link.slot: link
         for link in SalesforceLink.objects.filter(api_user=api_user).select_related("account").order_by("slot")

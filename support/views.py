@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -48,13 +48,16 @@ def _bad_request(request: HttpRequest, template: str, context: dict[str, Any]) -
 
 @support_only
 def links(request: HttpRequest) -> HttpResponse:
-    """The table of every account's link: filters, search, sort by any column, keyset pages."""
+    """Show every account's link: filters, search, sort by any column, keyset pages."""
     base = reverse("support:links")
     form = ConsoleForm(request.GET)
     context: dict[str, Any] = {"form": form, "base_url": base}
     if not form.is_valid():
         return _bad_request(request, "support/links.html", context)
     query = form.to_query(cursor=request.GET.get("cursor", ""))
+    if set(request.GET) != set(console.query_params(query)):
+        # The filter form sends every field, empty or default; a short URL is the one worth sharing.
+        return redirect(console.url_for(base, query))
     try:
         result = directory.links_page(query)
     except InvalidCursor:
@@ -74,7 +77,7 @@ def links(request: HttpRequest) -> HttpResponse:
 @support_only
 @never_cache
 def links_export(request: HttpRequest) -> HttpResponse:
-    """The filtered table as CSV, in the table's order, streamed a chunk of rows at a time."""
+    """Stream the filtered table as CSV, in the table's order, a chunk of rows at a time."""
     form = ConsoleForm(request.GET)
     if not form.is_valid():
         return _bad_request(request, "support/links.html", {"form": form, "base_url": reverse("support:links")})
@@ -86,7 +89,7 @@ def links_export(request: HttpRequest) -> HttpResponse:
 
 @support_only
 def account(request: HttpRequest, slug: str) -> HttpResponse:
-    """One account's link in full and its whole history, newest first, a keyset page at a time."""
+    """Show one account's link in full and its whole history, newest first, a keyset page at a time."""
     link = selectors.link_by_slug(slug=slug)
     base = reverse("support:account", args=[link.account.slug])
     context: dict[str, Any] = {"link": link, "account": link.account, "slots_max": MAX_ACCOUNTS_PER_API_USER}
@@ -104,7 +107,7 @@ def account(request: HttpRequest, slug: str) -> HttpResponse:
 
 @support_only
 def api_user(request: HttpRequest, org_id: str, user_id: str) -> HttpResponse:
-    """One Salesforce API user: the (up to five) accounts it serves and which slot each holds."""
+    """Show one Salesforce API user: the (up to five) accounts it serves and which slot each holds."""
     salesforce_user = selectors.api_user_by_ids(org_id=org_id, user_id=user_id)
     slots = selectors.api_user_slots(api_user=salesforce_user)
     context = {

@@ -112,7 +112,7 @@ def _compact(header: str) -> str:
 
 
 def secret_hint(header: str) -> str:
-    """The word that makes a column header name a credential (password, token, key, …); "" if none."""
+    """Return the word that makes a column header name a credential (password, token, key, …); "" if none."""
     compact = _compact(header)
     words = re.split(r"[^a-z0-9]+", header.lower())
     found = [fragment for fragment in SECRET_FRAGMENTS if fragment in compact]
@@ -317,7 +317,7 @@ def _accounts_create_legacy(rows: list[LegacyRow]) -> None:
 
 
 def _legacy_event_detail(row: LegacyRow) -> dict[str, str]:
-    """The audit detail ``link_mark_legacy`` records (tests hold the two to the same shape)."""
+    """Return the audit detail ``link_mark_legacy`` records (tests hold the two to the same shape)."""
     detail = {"legacy_username": row.legacy_username, "org_type": row.org_type}
     if row.org_id:
         detail["org_id"] = row.org_id
