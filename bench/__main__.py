@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import socket
 import tempfile
 import time
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bench import load, report
 from bench.endpoints import ADMIN, BASELINE, CONNECTION_ENDPOINTS, ENDPOINTS, SERVICE, SUPPORT, Endpoint, by_key
@@ -47,6 +49,9 @@ CONNECTION_SETTINGS: dict[str, dict[str, str]] = {
     "CONN_MAX_AGE=60 without health checks": {"CONN_HEALTH_CHECKS": "False"},
     "psycopg pool (DATABASE_POOL=True)": {"DATABASE_POOL": "True"},
 }
+#: A shared cache turns on cached sessions (one query less per request); measured when Redis answers.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+SHARED_CACHE = "CONN_MAX_AGE=60 and a Redis cache (sessions read through it)"
 
 
 class Bench:
@@ -142,7 +147,12 @@ class Bench:
     ) -> dict[str, Any]:
         """The baseline and a few endpoints under each database connection setting, same data."""
         variants: dict[str, Any] = {}
-        for label, extra in CONNECTION_SETTINGS.items():
+        settings = dict(CONNECTION_SETTINGS)
+        if _redis_answers(REDIS_URL):
+            settings[SHARED_CACHE] = {"CACHE_URL": REDIS_URL}
+        else:
+            print(f"   connections: no Redis at {REDIS_URL}, so no shared-cache sessions", flush=True)
+        for label, extra in settings.items():
             print(f"   connections: {label}", flush=True)
             with gunicorn(self.run.production_env(database, **extra), port=PORTAL_PORT, log=self.log) as server:
                 measured: dict[str, Any] = {BASELINE.key: self.measure(server, BASELINE, fixture, credentials)}
@@ -160,6 +170,16 @@ class Bench:
         with gunicorn(env, port=EMULATOR_PORT, log=self.log):
             run_python(["-m", "bench.flow", str(target)], env)
         return json.loads(target.read_text())
+
+
+def _redis_answers(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1) as connection:
+            connection.sendall(b"PING\r\n")
+            return connection.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def _mean(runs: list[dict[str, float]]) -> dict[str, float]:

@@ -114,7 +114,7 @@ def _mark(met: bool) -> str:
 def _connections(results: dict[str, Any]) -> list[str]:
     size, variants = results["connections"]["size"], results["connections"]["variants"]
     lines = [
-        f"## Database connections ({int(size):,} accounts)",
+        f"## Database connections and sessions ({int(size):,} accounts)",
         "",
         "| Connection setting | Endpoint | p50 ms | p95 ms | req/s | x baseline | App CPU ms |",
         "|---|---|--:|--:|--:|--:|--:|",

@@ -19,6 +19,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from crm_admin.keyset import LAST
 from crm_admin.models import LinkEvent, LinkEventAction
 from crm_admin.services import links as link_services
 from tests.conftest import logged_in
@@ -45,6 +46,7 @@ class World:
     support: object
     slug: str
     attempt: object
+    api_user: object
 
     def grow(self, accounts: int) -> None:
         """Add accounts, links on the same API user, and history: nothing a page shows should cost more."""
@@ -74,7 +76,11 @@ def world(db) -> World:
         user=admin, account=account, org_type="production", session_key="test", client_ref=uuid.uuid4()
     )
     return World(
-        admin=admin, support=UserFactory(username="support", role="support"), slug=account.slug, attempt=start.attempt
+        admin=admin,
+        support=UserFactory(username="support", role="support"),
+        slug=account.slug,
+        attempt=start.attempt,
+        api_user=api_user,
     )
 
 
@@ -86,10 +92,12 @@ class Budget:
     max_queries: int
     url: Callable[[World], str]
     status: int = 200
+    #: Tells apart budgets of the same URL and caller (a search, the last page).
+    label: str = ""
 
     @property
     def id(self) -> str:
-        return f"{self.url_name}-{self.caller}"
+        return "-".join(part for part in (self.url_name, self.caller, self.label) if part)
 
 
 def _page(world: World) -> str:
@@ -98,9 +106,10 @@ def _page(world: World) -> str:
 
 BUDGETS = [
     Budget("login", "anonymous", 0, lambda world: reverse("login")),
-    # Home and the shortcut list an admin's accounts (or redirect a user with one); support gets every account.
+    # Home and the shortcut list an admin's accounts (or redirect a user with one); support gets the
+    # cached summary.
     Budget("crm_admin:home", "admin", 5, lambda world: reverse("crm_admin:home")),
-    Budget("crm_admin:home", "support", 5, lambda world: reverse("crm_admin:home")),
+    Budget("crm_admin:home", "support", 2, lambda world: reverse("crm_admin:home")),
     Budget("crm_admin:shortcut", "admin", 5, lambda world: reverse("crm_admin:shortcut")),
     # Session, user with permissions, account with link, recent events.
     Budget("crm_admin:page", "admin", 4, _page),
@@ -117,6 +126,18 @@ BUDGETS = [
         "admin",
         4,
         lambda world: reverse("crm_admin:attempt_done", args=[world.slug, world.attempt.pk]),
+    ),
+    # The support console: a page of rows, and their count unless it is the cached summary's total.
+    Budget("support:links", "support", 3, lambda world: reverse("support:links")),
+    Budget("support:links", "support", 4, lambda world: reverse("support:links") + "?q=account", label="search"),
+    Budget("support:links", "support", 3, lambda world: reverse("support:links") + f"?cursor={LAST}", label="last"),
+    Budget("support:links_export", "support", 3, lambda world: reverse("support:links_export")),
+    Budget("support:account", "support", 5, lambda world: reverse("support:account", args=[world.slug])),
+    Budget(
+        "support:api_user",
+        "support",
+        4,
+        lambda world: reverse("support:api_user", args=[world.api_user.org_id, world.api_user.user_id]),
     ),
 ]
 
