@@ -9,8 +9,12 @@ import base64
 import binascii
 from urllib.parse import urlsplit
 
+from django.apps import apps
 from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import ManifestFilesMixin
 from django.core.checks import Error, register
+from django.core.files.storage import storages
 
 
 @register("vcc_config")
@@ -61,3 +65,44 @@ def check_salesforce_urls(app_configs=None, **kwargs) -> list[Error]:
         if urlsplit(getattr(settings, name)).scheme != "https":
             errors.append(Error(f"{name} must be an https:// URL when DEBUG is off.", id="crm_admin.E003"))
     return errors
+
+
+@register("vcc_config")
+def check_static_files_collected(app_configs=None, **kwargs) -> list[Error]:
+    """Refuse to start with DEBUG off when collectstatic's manifest is missing or lacks a static file.
+
+    Pages name static files by the hashed names in that manifest; without an entry, every page that links
+    the file would answer 500. The error names the command instead.
+    """
+    if settings.DEBUG:
+        return []
+    storage = storages["staticfiles"]
+    if not isinstance(storage, ManifestFilesMixin):
+        return []
+    command = "python manage.py collectstatic --noinput"
+    hint = "With DEBUG off every page links its CSS and JavaScript through collectstatic's manifest."
+    if storage.read_manifest() is None:
+        message = f"Static files have not been collected into {settings.STATIC_ROOT}: run {command}."
+        return [Error(message, hint=hint, id="crm_admin.E010")]
+    ignore = apps.get_app_config("staticfiles").ignore_patterns
+    expected = {path for finder in finders.get_finders() for path, _ in finder.list(ignore)}
+    missing = sorted(expected - set(storage.hashed_files))
+    if not missing:
+        return []
+    shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    message = f"Static files changed since the last collectstatic ({shown} not collected): run {command}."
+    return [Error(message, hint=hint, id="crm_admin.E010")]
+
+
+@register("vcc_config")
+def check_database_pool(app_configs=None, **kwargs) -> list[Error]:
+    """Refuse DATABASE_POOL on anything but PostgreSQL: psycopg's pool is PostgreSQL's alone."""
+    if settings.DATABASE_POOL and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return [
+            Error(
+                "DATABASE_POOL needs PostgreSQL.",
+                hint="Point DATABASE_URL at PostgreSQL (postgres://…), or unset DATABASE_POOL.",
+                id="crm_admin.E011",
+            )
+        ]
+    return []

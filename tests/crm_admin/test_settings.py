@@ -33,9 +33,9 @@ def fernet_key() -> str:
 
 
 @pytest.fixture(scope="session")
-def production_env(fernet_key) -> dict[str, str]:
-    """A complete production-like environment."""
-    return {
+def production_env(fernet_key, tmp_path_factory) -> dict[str, str]:
+    """A complete production-like environment, its static files collected as a deployment does."""
+    env = {
         "DEBUG": "False",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "SITE_URL": "https://vcc.example.com",
@@ -44,7 +44,11 @@ def production_env(fernet_key) -> dict[str, str]:
         "SALESFORCE_CLIENT_ID": "3MVG9productionConsumerKeyForTests",
         "SALESFORCE_CLIENT_SECRET": secrets.token_hex(32),
         "SALESFORCE_EMULATOR": "False",  # whatever a developer's .env says
+        "STATIC_ROOT": str(tmp_path_factory.mktemp("static")),
     }
+    collected = manage(env, "collectstatic", "--noinput", "-v0")
+    assert collected.returncode == 0, collected.stderr
+    return env
 
 
 def run_python(args: list[str], variables: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -177,3 +181,33 @@ def test_deploy_checks_catch_a_weakened_production_environment(production_env, o
     result = manage({**production_env, **override}, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     assert warning in result.stderr
+
+
+def test_missing_collectstatic_is_named_at_start_up(production_env, tmp_path):
+    env = {**production_env, "STATIC_ROOT": str(tmp_path)}
+    result = manage(env, "check")
+    assert result.returncode != 0
+    assert "crm_admin.E010" in result.stderr
+    assert "collectstatic" in result.stderr
+    started = run_python(["-c", WSGI_IMPORT], env)
+    assert started.returncode == 3, started.stderr
+    assert "collectstatic" in started.stdout
+
+
+def test_a_static_file_missing_from_the_manifest_is_named(production_env, tmp_path):
+    collected = Path(production_env["STATIC_ROOT"])
+    manifest = json.loads((collected / "staticfiles.json").read_text())
+    del manifest["paths"]["css/portal.css"]
+    (tmp_path / "staticfiles.json").write_text(json.dumps(manifest))
+    result = manage({**production_env, "STATIC_ROOT": str(tmp_path)}, "check")
+    assert result.returncode != 0
+    assert "crm_admin.E010" in result.stderr
+    assert "css/portal.css" in result.stderr
+
+
+def test_the_database_pool_needs_postgresql(production_env):
+    result = manage(
+        {**production_env, "DATABASE_URL": "sqlite:////tmp/vcc-pool.sqlite3", "DATABASE_POOL": "True"}, "check"
+    )
+    assert result.returncode != 0
+    assert "crm_admin.E011" in result.stderr
