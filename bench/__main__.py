@@ -7,8 +7,9 @@ again with wrk; then, at the first size, compare the database connection setting
 callback and ``check_links`` against the emulator (``bench.flow``). Writes ``bench/results/<time>.md``,
 ``.png`` and ``.json`` and prints the Markdown.
 
-Options: ``--sizes 1000,100000``, ``--seconds 10``, ``--warmup 2``; ``BENCH_DATABASE_URL`` names the
-PostgreSQL server (default ``postgres://postgres@127.0.0.1:5432``).
+Options: ``--sizes 1000,100000``, ``--seconds 10``, ``--warmup 2``, ``--rounds 1`` (of the connection
+comparison); ``BENCH_DATABASE_URL`` names the PostgreSQL server (default
+``postgres://postgres@127.0.0.1:5432``), ``BENCH_REDIS_URL`` a Redis for the shared-cache comparison.
 """
 
 from __future__ import annotations
@@ -17,13 +18,17 @@ import argparse
 import json
 import os
 import socket
+import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import requests
 
 from bench import load, report
 from bench.endpoints import ADMIN, BASELINE, CONNECTION_ENDPOINTS, ENDPOINTS, SERVICE, SUPPORT, Endpoint, by_key
@@ -55,11 +60,12 @@ SHARED_CACHE = "CONN_MAX_AGE=60 and a Redis cache (sessions read through it)"
 
 
 class Bench:
-    def __init__(self, run: Run, workdir: Path, *, seconds: float, warmup: float) -> None:
+    def __init__(self, run: Run, workdir: Path, *, seconds: float, warmup: float, rounds: int) -> None:
         self.run = run
         self.workdir = workdir
         self.seconds = seconds
         self.warmup = warmup
+        self.rounds = rounds
         self.log = workdir / "servers.log"
 
     def size(self, size: int, *, compare_connections: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
@@ -111,56 +117,101 @@ class Bench:
             if not probe["available"]:
                 print(f"   {endpoint.label}: not available ({probe['reason']})", flush=True)
                 results[endpoint.key] = probe
-                continue
-            results[endpoint.key] = {**probe, "load": self.measure(server, endpoint, fixture, credentials)}
+            elif endpoint.download:
+                results[endpoint.key] = {**probe, "download": self.download(server, endpoint, fixture, credentials)}
+            else:
+                results[endpoint.key] = {**probe, "load": self.measure(server, endpoint, fixture, credentials)}
+                if endpoint.max_p95_ms is not None or endpoint.max_growth is not None:
+                    unloaded = self.measure(server, endpoint, fixture, credentials, connections=WORKERS)
+                    results[endpoint.key]["unloaded"] = unloaded
         baseline_runs.append(self.measure(server, BASELINE, fixture, credentials))
-        baseline = _mean(baseline_runs)
+        baseline = _combine(baseline_runs, statistics.fmean)
         results[BASELINE.key] = {**probes[BASELINE.key], "load": baseline, "runs": baseline_runs}
         for result in results.values():
-            if result["available"]:
+            if "load" in result:
                 result["ratio"] = result["load"]["per_second"] / baseline["per_second"]
         return results
 
     def measure(
-        self, server: Server, endpoint: Endpoint, fixture: dict[str, Any], credentials: dict[str, dict[str, str]]
+        self,
+        server: Server,
+        endpoint: Endpoint,
+        fixture: dict[str, Any],
+        credentials: dict[str, dict[str, str]],
+        *,
+        connections: int = load.CONNECTIONS,
     ) -> dict[str, float]:
-        headers = dict(PROXY_HEADERS)
-        if endpoint.caller == SERVICE:
-            headers["Authorization"] = f"Bearer {fixture['keys'][endpoint.scope]}"
-        else:
-            headers["Cookie"] = cookie_header(credentials[endpoint.caller])
+        """Load one endpoint with wrk after a warm-up; add the workers' CPU time per request."""
         url = server.base_url + endpoint.path.format(**fixture)
-        load.run(url, method=endpoint.method, headers=headers, seconds=self.warmup, workdir=self.workdir)
+        headers = _headers(endpoint, fixture, credentials)
+        options = {"method": endpoint.method, "headers": headers, "workdir": self.workdir, "connections": connections}
+        load.run(url, seconds=self.warmup, **options)
         cpu = server.cpu_seconds()
-        measured = load.run(url, method=endpoint.method, headers=headers, seconds=self.seconds, workdir=self.workdir)
+        measured = load.run(url, seconds=self.seconds, **options)
         cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(measured.requests, 1)
         print(
-            f"   {endpoint.label}: {measured.per_second:,.0f} req/s, p50 {measured.p50_ms:.1f} ms, "
-            f"p95 {measured.p95_ms:.1f} ms, {cpu_ms:.2f} CPU ms"
+            f"   {endpoint.label} ({connections} connections): {measured.per_second:,.0f} req/s, "
+            f"p50 {measured.p50_ms:.1f} ms, p95 {measured.p95_ms:.1f} ms, {cpu_ms:.2f} CPU ms"
             + (f", {measured.errors} errors" if measured.errors else ""),
             flush=True,
         )
         return {**asdict(measured), "per_second": measured.per_second, "cpu_ms": cpu_ms}
 
+    def download(
+        self, server: Server, endpoint: Endpoint, fixture: dict[str, Any], credentials: dict[str, dict[str, str]]
+    ) -> dict[str, float]:
+        """Fetch a streamed file once, reading it as it comes; time it and watch the workers' peak memory."""
+        url = server.base_url + endpoint.path.format(**fixture)
+        memory_before, cpu = server.peak_memory_mb(), server.cpu_seconds()
+        began = time.perf_counter()
+        size = 0
+        with requests.request(
+            endpoint.method, url, headers=_headers(endpoint, fixture, credentials), stream=True, timeout=600
+        ) as response:
+            response.raise_for_status()
+            for chunk in response.iter_content(chunk_size=65536):
+                size += len(chunk)
+        seconds = time.perf_counter() - began
+        result = {
+            "seconds": seconds,
+            "bytes": size,
+            "cpu_ms": (server.cpu_seconds() - cpu) * 1000,
+            "peak_memory_mb_before": memory_before,
+            "peak_memory_mb_after": server.peak_memory_mb(),
+        }
+        print(
+            f"   {endpoint.label}: {size / 1e6:.1f} MB in {seconds:.2f} s, workers' peak memory "
+            f"{memory_before:.0f} → {result['peak_memory_mb_after']:.0f} MiB",
+            flush=True,
+        )
+        return result
+
     def connections(
         self, database: str, fixture: dict[str, Any], credentials: dict[str, dict[str, str]], probes: dict[str, Any]
     ) -> dict[str, Any]:
-        """The baseline and a few endpoints under each database connection setting, same data."""
-        variants: dict[str, Any] = {}
+        """The baseline and a few endpoints under each connection setting, in ``rounds`` interleaved rounds.
+
+        Each setting gets its own server; a round measures every setting once, so a machine that slows
+        down or speeds up during the run does not favour one setting. Every figure is the median of the
+        rounds.
+        """
         settings = dict(CONNECTION_SETTINGS)
         if _redis_answers(REDIS_URL):
             settings[SHARED_CACHE] = {"CACHE_URL": REDIS_URL}
         else:
             print(f"   connections: no Redis at {REDIS_URL}, so no shared-cache sessions", flush=True)
-        for label, extra in settings.items():
-            print(f"   connections: {label}", flush=True)
-            with gunicorn(self.run.production_env(database, **extra), port=PORTAL_PORT, log=self.log) as server:
-                measured: dict[str, Any] = {BASELINE.key: self.measure(server, BASELINE, fixture, credentials)}
-                for key in CONNECTION_ENDPOINTS:
-                    available = probes[key]["available"]
-                    measured[key] = self.measure(server, by_key(key), fixture, credentials) if available else None
-            variants[label] = measured
-        return variants
+        keys = [BASELINE.key, *(key for key in CONNECTION_ENDPOINTS if probes[key]["available"])]
+        runs: dict[str, dict[str, list[dict[str, float]]]] = {label: {key: [] for key in keys} for label in settings}
+        for round_number in range(1, self.rounds + 1):
+            for label, extra in settings.items():
+                print(f"   connections, round {round_number}: {label}", flush=True)
+                with gunicorn(self.run.production_env(database, **extra), port=PORTAL_PORT, log=self.log) as server:
+                    for key in keys:
+                        runs[label][key].append(self.measure(server, by_key(key), fixture, credentials))
+        return {
+            label: {key: _combine(measured, statistics.median) for key, measured in by_endpoint.items()}
+            for label, by_endpoint in runs.items()
+        }
 
     def flow(self, database: str) -> dict[str, Any]:
         """The callback and check_links against the emulator, served by its own DEBUG process."""
@@ -182,8 +233,15 @@ def _redis_answers(url: str) -> bool:
         return False
 
 
-def _mean(runs: list[dict[str, float]]) -> dict[str, float]:
-    return {key: sum(run[key] for run in runs) / len(runs) for key in runs[0]}
+def _headers(endpoint: Endpoint, fixture: dict[str, Any], credentials: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The proxy's header and the caller's credentials: a session cookie, or a service's API key."""
+    if endpoint.caller == SERVICE:
+        return {**PROXY_HEADERS, "Authorization": f"Bearer {fixture['keys'][endpoint.scope]}"}
+    return {**PROXY_HEADERS, "Cookie": cookie_header(credentials[endpoint.caller])}
+
+
+def _combine(runs: list[dict[str, float]], how: Callable[[list[float]], float]) -> dict[str, float]:
+    return {key: how([run[key] for run in runs]) for key in runs[0]}
 
 
 def main() -> None:
@@ -191,6 +249,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,100000", help="comma list of account counts")
     parser.add_argument("--seconds", type=float, default=10, help="load per endpoint")
     parser.add_argument("--warmup", type=float, default=2, help="load before each measurement, not counted")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds of the connection comparison")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",")]
     load.wrk_path()
@@ -215,12 +274,13 @@ def main() -> None:
                 "connections": load.CONNECTIONS,
                 "seconds": args.seconds,
                 "warmup_seconds": args.warmup,
+                "rounds": args.rounds,
             },
             "connection_setting": DEFAULT_CONNECTIONS,
             "sizes": {},
         }
         collectstatic(run)
-        bench = Bench(run, workdir, seconds=args.seconds, warmup=args.warmup)
+        bench = Bench(run, workdir, seconds=args.seconds, warmup=args.warmup, rounds=args.rounds)
         for position, size in enumerate(sizes):
             data, connections = bench.size(size, compare_connections=position == 0)
             results["sizes"][str(size)] = data

@@ -21,14 +21,19 @@ class Endpoint:
     method: str = "GET"
     #: Throughput as a share of the baseline's, at least.
     min_ratio: float | None = None
-    #: p95 latency at the largest size, at most (milliseconds).
+    #: p95 latency for one user at the largest size, at most (milliseconds): measured again with one
+    #: connection per worker, so that it is the page's time and not the queue's.
     max_p95_ms: float | None = None
     #: SQL queries per request, at most, and the same at every size.
     max_queries: int | None = None
-    #: p95 at the largest size at most this multiple of p95 at the smallest.
+    #: p95 for one user at the largest size at most this multiple of that at the smallest.
     max_growth: float | None = None
+    #: For a download: how much the workers' peak memory may grow while serving it at the largest size.
+    max_memory_growth_mb: float | None = None
     #: The API key scope a service caller needs.
     scope: str = ""
+    #: A file to download once (timed, with the workers' peak memory) rather than a page to load with wrk.
+    download: bool = False
 
 
 BASELINE = Endpoint("baseline", "Baseline: bare logged-in Django view", ADMIN, "/_bench/baseline/")
@@ -66,7 +71,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         max_p95_ms=50,
         max_growth=1.5,
     ),
-    Endpoint("console_csv", "Support console: CSV export", SUPPORT, "/support/links/export.csv"),
+    Endpoint(
+        "console_csv",
+        "Support console: CSV export",
+        SUPPORT,
+        "/support/links/export.csv",
+        download=True,
+        max_memory_growth_mb=16,
+    ),
     Endpoint(
         "api_status",
         "Status API: one account",

@@ -29,21 +29,38 @@ class Server:
     base_url: str
     pid: int
 
-    def cpu_seconds(self) -> float:
-        """CPU time (user + system) the workers have used so far: Linux ``/proc``, children of the master.
+    def workers(self) -> list[Path]:
+        """The ``/proc`` directories of the master's children (Linux)."""
+        found = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended while we looked
+            if parent == self.pid:
+                found.append(stat.parent)
+        return found
 
-        Unlike latency, this hardly moves when other processes compete for the CPU, so it is the figure to
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far.
+
+        It moves far less than latency when other processes compete for the CPU, so it is the figure to
         compare runs on a busy machine with.
         """
         ticks = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue  # the process ended while we looked
-            if int(fields[1]) == self.pid:  # fields[1] is the parent pid
-                ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        for worker in self.workers():
+            fields = (worker / "stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
         return ticks / os.sysconf("SC_CLK_TCK")
+
+    def peak_memory_mb(self) -> float:
+        """The largest resident set any worker has had (``VmHWM``), in MiB."""
+        peaks = [0]
+        for worker in self.workers():
+            for line in (worker / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]))
+        return max(peaks) / 1024
 
 
 @contextmanager

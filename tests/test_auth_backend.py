@@ -11,7 +11,7 @@ from django.urls import reverse
 from crm_admin import selectors
 from crm_admin.services.accounts import ADMIN_GROUP, SUPPORT_GROUP, roles_ensure
 from tests.conftest import logged_in
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 from vcc_portal.auth import PermissionsWithUserBackend
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,20 @@ def test_permissions_are_loaded_with_the_user_in_one_query(roles, direct, django
             assert loaded.has_perm(perm) == (perm in held)
     assert held == fresh_model_backend_permissions(user)
     assert held or not (roles or direct)
+
+
+def test_the_user_is_loaded_exactly_as_the_orm_loads_it(admin_user, client):
+    client.login(username=admin_user.username, password=PASSWORD)  # sets last_login
+    loaded = PermissionsWithUserBackend().get_user(str(admin_user.pk))
+    expected = type(admin_user).objects.get(pk=admin_user.pk)
+    for field in expected._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(expected, field.attname), field.name
+    assert loaded.last_login is not None
+    assert loaded.get_session_auth_hash() == expected.get_session_auth_hash()
+
+
+def test_a_malformed_user_id_is_nobody():
+    assert PermissionsWithUserBackend().get_user("not-a-number") is None
 
 
 def test_a_superuser_holds_every_permission():
