@@ -242,6 +242,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
     ratios.set_xlabel("requests/s as a share of the baseline's (lines: targets 0.6 and 0.8)")
     latency.axvline(50, color="grey", linestyle="--", linewidth=1)
     latency.set_xscale("log")
+    latency.xaxis.set_major_locator(ticker.LogLocator(subs=(1, 2, 5)))
     latency.xaxis.set_major_formatter(ticker.FuncFormatter(lambda value, _: f"{value:g}"))
     latency.xaxis.set_minor_formatter(ticker.NullFormatter())
     latency.set_xlabel("p95 latency, ms (log scale; line: 50 ms)")
