@@ -60,9 +60,9 @@ def check_salesforce_urls(app_configs=None, **kwargs) -> list[CheckMessage]:
     refused here rather than by oauthlib's InsecureTransportError when an admin clicks Link.
     """
     messages: list[CheckMessage] = []
-    if not settings.DEBUG and "SITE_URL" not in settings.MISSING_REQUIRED_SETTINGS:
-        if urlsplit(settings.SITE_URL).scheme != "https":
-            messages.append(Error("SITE_URL must be an https:// URL when DEBUG is off.", id="crm_admin.E003"))
+    site_url_required = not settings.DEBUG and "SITE_URL" not in settings.MISSING_REQUIRED_SETTINGS
+    if site_url_required and urlsplit(settings.SITE_URL).scheme != "https":
+        messages.append(Error("SITE_URL must be an https:// URL when DEBUG is off.", id="crm_admin.E003"))
     for name in ("SALESFORCE_PRODUCTION_LOGIN_URL", "SALESFORCE_SANDBOX_LOGIN_URL"):
         url = getattr(settings, name)
         scheme = urlsplit(url).scheme

@@ -300,6 +300,7 @@ class RevokeReason(models.TextChoices):
     RELINK = "relink", "Replaced by a relink"
     REFUSED = "refused", "Grant refused by the portal"
     FAILED = "failed", "Linking failed after the grant"
+    ROTATED = "rotated", "Rotated after the link let go of the grant"
 
 
 class PendingRevoke(models.Model):

@@ -31,9 +31,7 @@ def grant(*, host: str, base_url: str, params: Mapping[str, str], authorization:
     return _refresh(host=host, base_url=base_url, app=app, params=params)
 
 
-def introspect(
-    *, host: str, base_url: str, params: Mapping[str, str], authorization: str | None
-) -> dict[str, object]:
+def introspect(*, host: str, base_url: str, params: Mapping[str, str], authorization: str | None) -> dict[str, object]:
     """Salesforce's introspection endpoint: the connected app asks about a token it was issued."""
     app = _authenticate_client(params, authorization)
     raw = params.get("token", "")

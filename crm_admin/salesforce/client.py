@@ -155,14 +155,14 @@ class SalesforceClient:
         )
         return self._validated(raw, require_refresh_token=False)
 
-    def introspect(self, *, token: str, token_type_hint: str = "access_token") -> Introspection:
+    def introspect(self, *, token: str) -> Introspection:
         """Ask Salesforce whether a token is active and until when (``/services/oauth2/introspect``)."""
         response = self._request(
             "POST",
             f"{self.login_url}/services/oauth2/introspect",
             data={
                 "token": token,
-                "token_type_hint": token_type_hint,
+                "token_type_hint": "access_token",
                 "client_id": self.client_id,
                 "client_secret": self.client_secret,
             },
