@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm_admin import crypto
-from crm_admin.exceptions import LinkError
+from crm_admin.exceptions import LinkError, NotLinkedError
 from crm_admin.models import RevokeReason, SalesforceLink, SalesforceToken
 from crm_admin.salesforce import SalesforceClient, TokenResponse
 from crm_admin.services.revokes import pending_revoke_create
@@ -87,11 +87,13 @@ def grant_refresh(*, link: SalesforceLink) -> Refreshed:
     """Refresh the link's grant (call with its lease held); keep a rotated refresh token; cache the access token.
 
     Reads the refresh token afresh, since the lease's previous holder may have rotated it. Raises
-    ``crypto.InvalidToken`` when no configured key opens it, and the client's ``LinkError``s otherwise;
-    on any failure the stored refresh token is left exactly as it was.
+    ``crypto.InvalidToken`` when no configured key opens it, ``NotLinkedError`` when the grant is gone, and
+    the client's ``LinkError``s otherwise; on any failure the stored refresh token is left exactly as it was.
     """
     token_id = link.token_id
-    stored = SalesforceToken.objects.get(pk=token_id)
+    stored = SalesforceToken.objects.filter(pk=token_id).first()
+    if stored is None:
+        raise NotLinkedError()  # unlinked or relinked since the caller looked
     refresh_token = crypto.decrypt(stored.refresh_token_encrypted)
     client = SalesforceClient.for_org_type(link.org_type)
     response = client.refresh(refresh_token=refresh_token)

@@ -111,6 +111,8 @@ def _refresh_holding_lease(link: SalesforceLink) -> grants.CachedAccessToken:
         return cached
     try:
         refreshed = grants.grant_refresh(link=link)
+    except NotLinkedError:
+        raise
     except (crypto.InvalidToken, LinkError) as error:
         finding = finding_for_grant_failure(error)
         if finding.outcome != CheckOutcome.ATTENTION:

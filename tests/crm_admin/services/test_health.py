@@ -221,3 +221,20 @@ def test_task_checks_every_link_of_the_api_user(fake_sf):
     result = api_user_links_check_task.enqueue(api_user_id=api_user.pk)
     assert result.return_value == {"attention": 1, "healthy": 2}
     assert [reload(x).needs_attention for x in links] == [True, False, False]
+
+
+def test_a_link_unlinked_between_lease_and_refresh_is_skipped(account, fake_sf, monkeypatch):
+    link = make_linked(account, ApiUserFactory())
+    real_claim = grants.grant_lease_claim
+
+    def unlink_after_claim(*, token_id):
+        owner = real_claim(token_id=token_id)
+        SalesforceLink.objects.filter(pk=link.pk).update(
+            token=None, status="unlinked", api_user=None, slot=None, link_key=None, org_id="", api_username=""
+        )
+        SalesforceToken.objects.filter(pk=token_id).delete()
+        return owner
+
+    monkeypatch.setattr(grants, "grant_lease_claim", unlink_after_claim)
+    assert link_check_health(link_id=link.pk) is CheckOutcome.SKIPPED
+    assert fake_sf.calls == [] and events(account) == []
