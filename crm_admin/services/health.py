@@ -94,7 +94,7 @@ class Finding:
     warnings: list[str] = field(default_factory=list)
 
 
-def finding_for_grant_failure(error: Exception) -> Finding:
+def finding_for_grant_failure(*, error: Exception) -> Finding:
     """Classify a failed refresh: a refusal that needs the admins, or a temporary failure."""
     if isinstance(error, crypto.InvalidToken):
         return Finding(CheckOutcome.ATTENTION, "token_unreadable", UNREADABLE_REASON)
@@ -102,11 +102,11 @@ def finding_for_grant_failure(error: Exception) -> Finding:
         code, reason = REFRESH_REFUSALS[error.error]
         return Finding(CheckOutcome.ATTENTION, code, reason)
     if isinstance(error, LinkError):
-        return Finding(CheckOutcome.UNKNOWN, "", temporary_note(error))
+        return Finding(CheckOutcome.UNKNOWN, "", temporary_note(error=error))
     raise error
 
 
-def temporary_note(error: LinkError) -> str:
+def temporary_note(*, error: LinkError) -> str:
     """Say in a few words why Salesforce could not answer (for the page and the support console)."""
     if isinstance(error, SalesforceRateLimitedError) or (
         isinstance(error, SalesforceOAuthError) and error.error == "rate_limit_exceeded"
@@ -143,7 +143,7 @@ def _examine(link: SalesforceLink) -> Finding:
     try:
         token = grants.grant_refresh(link=link).token
     except (crypto.InvalidToken, LinkError) as error:
-        return finding_for_grant_failure(error)
+        return finding_for_grant_failure(error=error)
     client = SalesforceClient.for_org_type(link.org_type)
     required = list(settings.SALESFORCE_REQUIRED_PERMISSIONS)
     fields = required + [name for name in permissions.RECOMMENDED if name not in required]
@@ -157,7 +157,7 @@ def _examine(link: SalesforceLink) -> Finding:
     except SalesforceApiDisabledError:
         return Finding(CheckOutcome.ATTENTION, "api_disabled", API_DISABLED_REASON)
     except LinkError as error:
-        return Finding(CheckOutcome.UNKNOWN, "", temporary_note(error))
+        return Finding(CheckOutcome.UNKNOWN, "", temporary_note(error=error))
     missing = [permissions.label(name) for name in required if not granted.get(name)]
     if missing:
         return Finding(

@@ -15,8 +15,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
-
 from crm_admin import crypto
 from crm_admin.exceptions import LinkError, LinkNeedsAttentionError, NotLinkedError, SalesforceUnavailableError
 from crm_admin.models import Account, LinkEvent, LinkEventAction, LinkStatus, SalesforceLink, SalesforceToken
@@ -56,18 +54,17 @@ def access_token_issue(*, account: Account, api_key_id: int, api_key_name: str) 
     if link.needs_attention:
         raise LinkNeedsAttentionError(link.attention_reason)
     cached = grants.grant_cached_access_token(token=link.token) or _refresh_once(link)
-    with transaction.atomic():
-        LinkEvent.objects.create(
-            account=account,
-            action=LinkEventAction.TOKEN_ISSUED,
-            detail={
-                "api_key_id": api_key_id,
-                "api_key_name": api_key_name,
-                "api_username": link.api_username,
-                "org_type": link.org_type,
-                "expires_at": cached.expires_at.isoformat(),
-            },
-        )
+    LinkEvent.objects.create(
+        account=account,
+        action=LinkEventAction.TOKEN_ISSUED,
+        detail={
+            "api_key_id": api_key_id,
+            "api_key_name": api_key_name,
+            "api_username": link.api_username,
+            "org_type": link.org_type,
+            "expires_at": cached.expires_at.isoformat(),
+        },
+    )
     return IssuedAccessToken(
         access_token=cached.access_token,
         expires_at=cached.expires_at,
@@ -114,7 +111,7 @@ def _refresh_holding_lease(link: SalesforceLink) -> grants.CachedAccessToken:
     except NotLinkedError:
         raise
     except (crypto.InvalidToken, LinkError) as error:
-        finding = finding_for_grant_failure(error)
+        finding = finding_for_grant_failure(error=error)
         if finding.outcome != CheckOutcome.ATTENTION:
             raise SalesforceUnavailableError() from None
         link_health_record(link_id=link.pk, token_id=link.token_id, finding=finding)
