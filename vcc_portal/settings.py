@@ -64,10 +64,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "csp",
     "django_tasks",
     "axes",
     "crm_admin",
+    "support",
 ]
 
 MIDDLEWARE = [
