@@ -73,7 +73,7 @@ def grant_lease_release(*, token_id: int, owner: str) -> None:
 
 
 def grant_cached_access_token(*, token: SalesforceToken) -> CachedAccessToken | None:
-    """The cached access token while it has more than ``ACCESS_TOKEN_MARGIN`` to live, else None."""
+    """Return the cached access token while it has more than ``ACCESS_TOKEN_MARGIN`` to live, else None."""
     expires_at = token.access_token_expires_at
     if not token.access_token_encrypted or expires_at is None or expires_at - timezone.now() <= ACCESS_TOKEN_MARGIN:
         return None
@@ -126,7 +126,7 @@ def _keep_rotated(*, link: SalesforceLink, token_id: int, refresh_token: str) ->
 
 
 def _expiry(client: SalesforceClient, access_token: str) -> datetime:
-    """When the access token expires: introspection's ``exp``, else the conservative lifetime."""
+    """Return when the access token expires: introspection's ``exp``, else the conservative lifetime."""
     fallback = timezone.now() + settings.SALESFORCE_ACCESS_TOKEN_TTL
     try:
         verdict = client.introspect(token=access_token)

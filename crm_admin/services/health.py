@@ -254,7 +254,7 @@ def _set_healthy(link: SalesforceLink, *, warnings: list[str]) -> None:
 
 
 def _audit_transition(link: SalesforceLink, *, previous_health: str) -> None:
-    """One audit row per change; turning "needs attention" also emails the admins after commit."""
+    """Write one audit row for the change; on turning "needs attention", email the admins after commit."""
     action = {
         LinkHealth.HEALTHY: LinkEventAction.HEALTHY,
         LinkHealth.UNKNOWN: LinkEventAction.HEALTH_UNKNOWN,
@@ -278,7 +278,7 @@ def _audit_transition(link: SalesforceLink, *, previous_health: str) -> None:
 
 @task()
 def link_check_task(link_id: int) -> str:
-    """Worker entry point of ``link_check_health``."""
+    """Run ``link_check_health`` in the worker."""
     return link_check_health(link_id=link_id).value
 
 

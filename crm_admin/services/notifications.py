@@ -76,5 +76,5 @@ def _body(*, event: LinkEvent, page: str) -> str:
 
 @task()
 def link_attention_notify_task(event_id: int) -> int:
-    """Worker entry point of ``link_attention_notify``."""
+    """Run ``link_attention_notify`` in the worker."""
     return link_attention_notify(event_id=event_id)

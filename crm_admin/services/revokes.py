@@ -61,7 +61,7 @@ def pending_revoke_attempt(*, pending_revoke_id: int) -> bool:
 
 
 def revoke_backoff(*, attempts: int) -> timedelta:
-    """Delay after the ``attempts``-th failure: base * 2^(attempts-1), capped, the upper half jittered.
+    """Return the delay after the ``attempts``-th failure: base * 2^(attempts-1), capped, upper half jittered.
 
     "Equal jitter": half the exponential delay is kept and half drawn at random, so retries spread out
     after an outage yet never come sooner than half the nominal delay.
@@ -74,7 +74,7 @@ def revoke_backoff(*, attempts: int) -> timedelta:
 
 @task()
 def pending_revoke_attempt_task(pending_revoke_id: int) -> bool:
-    """Worker entry point of ``pending_revoke_attempt``."""
+    """Run ``pending_revoke_attempt`` in the worker."""
     return pending_revoke_attempt(pending_revoke_id=pending_revoke_id)
 
 
