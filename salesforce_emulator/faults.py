@@ -37,8 +37,9 @@ ALLOWED_KINDS: dict[str, frozenset[str]] = {
     FaultEndpoint.IDENTITY: frozenset(FaultKind) - {FaultKind.BAD_SIGNATURE},
     FaultEndpoint.USERINFO: frozenset(FaultKind) - {FaultKind.BAD_SIGNATURE},
     FaultEndpoint.QUERY: frozenset(FaultKind) - {FaultKind.BAD_SIGNATURE},
+    FaultEndpoint.INTROSPECT: frozenset(FaultKind) - {FaultKind.API_DISABLED, FaultKind.BAD_SIGNATURE},
 }
-_OAUTH_ENDPOINTS = frozenset({FaultEndpoint.TOKEN, FaultEndpoint.REVOKE})
+_OAUTH_ENDPOINTS = frozenset({FaultEndpoint.TOKEN, FaultEndpoint.REVOKE, FaultEndpoint.INTROSPECT})
 
 
 def inject(endpoint: str, kind: str, times: int = 1, delay: float | None = None) -> EmulatorFault:

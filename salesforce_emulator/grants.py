@@ -31,6 +31,15 @@ def grant(*, host: str, base_url: str, params: Mapping[str, str], authorization:
     return _refresh(host=host, base_url=base_url, app=app, params=params)
 
 
+def introspect(*, host: str, base_url: str, params: Mapping[str, str], authorization: str | None) -> dict[str, object]:
+    """Salesforce's introspection endpoint: the connected app asks about a token it was issued."""
+    app = _authenticate_client(params, authorization)
+    raw = params.get("token", "")
+    if not raw:
+        raise OAuthError("invalid_request", "missing required token parameter")
+    return tokens.introspect(raw, app=app, host=host, base_url=base_url)
+
+
 def _authenticate_client(params: Mapping[str, str], authorization: str | None) -> ConnectedApp:
     """Check the consumer key and secret from HTTP Basic or the body (reference §3)."""
     client_id, client_secret = params.get("client_id", ""), params.get("client_secret", "")
@@ -123,11 +132,19 @@ def _check_active(user: SalesforceUser) -> None:
 
 
 def _refresh(*, host: str, base_url: str, app: ConnectedApp, params: Mapping[str, str]) -> dict[str, str]:
-    """Reference §5: a live refresh token buys a new access token and no new refresh token."""
-    refresh_token = tokens.live_refresh_token(params.get("refresh_token", ""), app=app)
+    """Reference §5: a live refresh token buys a new access token and, with rotation on, a new refresh token."""
+    presented = params.get("refresh_token", "")
+    refresh_token = tokens.live_refresh_token(presented, app=app)
     if refresh_token is None or refresh_token.user.organization.host != host:
+        tokens.revoke_rotated_out(presented, app=app)
         raise OAuthError("invalid_grant", "expired access/refresh token")
     _check_active(refresh_token.user)
+    refresh: dict[str, str] = {}
+    if app.rotate_refresh_tokens:
+        rotated = tokens.rotate_refresh_token(refresh_token, presented=presented, now=timezone.now())
+        if rotated is None:
+            raise OAuthError("invalid_grant", "expired access/refresh token")
+        refresh["refresh_token"] = rotated
     access_token = tokens.issue_access_token(
         app=app,
         user=refresh_token.user,
@@ -142,7 +159,7 @@ def _refresh(*, host: str, base_url: str, app: ConnectedApp, params: Mapping[str
         access_token=access_token,
         base_url=base_url,
         nonce="",
-        refresh={},
+        refresh=refresh,
     )
 
 

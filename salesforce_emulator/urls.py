@@ -37,6 +37,7 @@ urlpatterns = [
     path("<sf_host:host>/consent", views.consent, name="consent"),
     path("<sf_host:host>/services/oauth2/token", views.token, name="token"),
     path("<sf_host:host>/services/oauth2/revoke", views.revoke, name="revoke"),
+    path("<sf_host:host>/services/oauth2/introspect", views.introspect, name="introspect"),
     path("<sf_host:host>/services/oauth2/userinfo", views.userinfo, name="userinfo"),
     path("<sf_host:host>/id/<str:org_id>/<str:user_id>", views.identity_url, name="identity"),
     path("<sf_host:host>/services/data/v<sf_version:version>/query", views.query, name="query"),

@@ -209,6 +209,24 @@ def revoke(request: HttpRequest, host: str) -> HttpResponseBase:
     return HttpResponse(status=200)
 
 
+@csrf_exempt
+@_no_store
+@require_POST
+@faults.point("introspect")
+def introspect(request: HttpRequest, host: str) -> HttpResponseBase:
+    """Token introspection: ``active`` and, for a live access token, its ``exp`` (seconds)."""
+    try:
+        body = grants.introspect(
+            host=host,
+            base_url=_base_url(request, host),
+            params=request.POST,
+            authorization=request.headers.get("Authorization"),
+        )
+    except OAuthError as error:
+        return JsonResponse(error.as_dict(), status=400)
+    return JsonResponse(body)
+
+
 # --- Identity URL, UserInfo -------------------------------------------------------------------------
 
 
