@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -68,6 +69,7 @@ MAX_OPEN_ATTEMPTS_PER_SESSION = 10
 MAX_STARTS_PER_MINUTE = 20
 
 CANCELLED_MESSAGE = "Linking was cancelled: the Salesforce window was closed before access was allowed."
+SUPERSEDED_MESSAGE = "Linking was not finished: it was superseded by a newer attempt. Start again if needed."
 
 
 def _digest(value: str) -> str:
@@ -99,15 +101,8 @@ def link_start(
     code_verifier = secrets.token_urlsafe(64)  # RFC 7636 §4.1: 43-128 characters (this is 86)
     with transaction.atomic(durable=True):
         session_hash = _digest(session_key)
-        if PendingAuthorization.objects.filter(user=user, created_at__gte=now - timedelta(minutes=1)).count() >= (
-            MAX_STARTS_PER_MINUTE
-        ):
-            raise TooManyAttemptsError()
-        open_attempts = PendingAuthorization.objects.filter(
-            session_key_hash=session_hash, consumed_at__isnull=True, outcome=AuthorizationOutcome.PENDING
-        ).order_by("-created_at")
-        stale = list(open_attempts.values_list("pk", flat=True)[MAX_OPEN_ATTEMPTS_PER_SESSION - 1 :])
-        PendingAuthorization.objects.filter(pk__in=stale).delete()
+        _start_rate_check(user=user, now=now)
+        _attempts_evict(session_hash=session_hash, now=now)
         attempt = PendingAuthorization.objects.create(
             state_hash=_digest(state),
             code_verifier_encrypted=crypto.encrypt(code_verifier),
@@ -138,6 +133,33 @@ def link_start(
     client = SalesforceClient.for_org_type(org_type)
     url = client.authorization_url(state=state, code_verifier=code_verifier, login_hint=login_hint)
     return LinkStart(attempt=attempt, authorize_url=url)
+
+
+def _start_rate_check(*, user: AbstractBaseUser, now: datetime) -> None:
+    """Refuse a start beyond ``MAX_STARTS_PER_MINUTE`` for this user (checklist F3).
+
+    Every start stays a row (eviction only closes attempts), so the count is exact; locking the user's
+    row makes concurrent starts of one user count each other.
+    """
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    recent = PendingAuthorization.objects.filter(user=user, created_at__gte=now - timedelta(minutes=1))
+    if recent.count() >= MAX_STARTS_PER_MINUTE:
+        raise TooManyAttemptsError()
+
+
+def _attempts_evict(*, session_hash: str, now: datetime) -> None:
+    """Close this session's oldest open attempts beyond the cap, keeping room for the new one.
+
+    Checklist F3 (allauth's ``MAX_STATES``): an evicted attempt is consumed, so its callback is refused,
+    but never deleted, so the start rate limit still counts it.
+    """
+    open_attempts = PendingAuthorization.objects.filter(
+        session_key_hash=session_hash, consumed_at__isnull=True, outcome=AuthorizationOutcome.PENDING
+    ).order_by("-created_at")
+    stale = list(open_attempts.values_list("pk", flat=True)[MAX_OPEN_ATTEMPTS_PER_SESSION - 1 :])
+    PendingAuthorization.objects.filter(pk__in=stale).update(
+        outcome=AuthorizationOutcome.FAILED, message=SUPERSEDED_MESSAGE, completed_at=now, consumed_at=now
+    )
 
 
 def authorization_consume(*, state: str, user: AbstractBaseUser, session_key: str) -> PendingAuthorization:

@@ -123,3 +123,22 @@ def test_abandon_and_status_are_for_the_owner_only(admin_client_, account):
     response = admin_client_.post(abandon_url, {"ref": str(ref)})
     assert response.json()["status"] == "abandoned" and "cancelled" in response.json()["message"]
     assert PendingAuthorization.objects.get().outcome == AuthorizationOutcome.ABANDONED
+
+
+def test_twenty_five_quick_starts_from_one_browser_session_hit_the_rate_limit(admin_client_):
+    """Issue 11 item 1: the per-user start limit holds within one session, however many are evicted."""
+    from crm_admin.services.links import MAX_OPEN_ATTEMPTS_PER_SESSION, MAX_STARTS_PER_MINUTE
+
+    statuses = [
+        admin_client_.post(
+            "/accounts/acme/crm-admin/salesforce/link/", {"org_type": "production", "display": "popup"}
+        ).status_code
+        for _ in range(25)
+    ]
+    assert statuses == [302] * MAX_STARTS_PER_MINUTE + [400] * (25 - MAX_STARTS_PER_MINUTE)
+    assert PendingAuthorization.objects.count() == MAX_STARTS_PER_MINUTE
+    assert PendingAuthorization.objects.filter(consumed_at__isnull=True).count() == MAX_OPEN_ATTEMPTS_PER_SESSION
+    refused = admin_client_.post(
+        "/accounts/acme/crm-admin/salesforce/link/", {"org_type": "production", "display": "popup"}
+    )
+    assert "Too many linking attempts" in refused.content.decode()
