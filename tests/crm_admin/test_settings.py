@@ -177,3 +177,12 @@ def test_deploy_checks_catch_a_weakened_production_environment(production_env, o
     result = manage({**production_env, **override}, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     assert warning in result.stderr
+
+
+def test_seed_demo_refuses_a_production_environment(production_env, tmp_path):
+    """Issue 11 item 3: with DEBUG off, ``manage.py seed_demo`` stops before touching the database."""
+    database = tmp_path / "production.sqlite3"
+    result = manage({**production_env, "DATABASE_URL": f"sqlite:///{database}"}, "seed_demo")
+    assert result.returncode != 0
+    assert "DEBUG is off" in result.stderr
+    assert not database.exists()

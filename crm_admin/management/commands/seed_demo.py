@@ -1,13 +1,14 @@
-"""Idempotent demo data for ``make run`` (listed in README.md, "Demo data")."""
+"""Idempotent demo data for ``make run`` (listed in README.md, "Demo data"); development only."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from crm_admin.models import Account, LinkStatus
 from crm_admin.services.accounts import account_create, portal_user_create, roles_ensure
@@ -33,6 +34,12 @@ class Command(BaseCommand):
     help = "Create the demo accounts, users and (with the emulator on) the emulator's Salesforce orgs."
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            # Every demo user shares a published password: never on a production database.
+            raise CommandError(
+                "Refusing to create demo data: DEBUG is off, so this may be a production database, and the "
+                "demo users share the password published in README.md. Run it with DEBUG=True (make run does)."
+            )
         roles_ensure()
         for slug, name in ACCOUNTS:
             if not Account.objects.filter(slug=slug).exists():
