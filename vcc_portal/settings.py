@@ -169,6 +169,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # not Strict: the OAuth callback is a cross-site top-level GET
 CSRF_COOKIE_SAMESITE = "Lax"
+# Scripts read the token from the page's form (static/js/crm_admin.js), never from the cookie (checklist C3).
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
