@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -67,6 +68,10 @@ ATTEMPT_LIFETIME = timedelta(minutes=10)
 #: Checklist F3: bounded pending flows per browser session, and a start rate limit per user.
 MAX_OPEN_ATTEMPTS_PER_SESSION = 10
 MAX_STARTS_PER_MINUTE = 20
+
+# RFC 6749 §4.1.2.1: an error code is printable ASCII but for the double quote and the backslash; 64
+# characters is ample for any real one.
+_OAUTH_ERROR_CODE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
 
 CANCELLED_MESSAGE = "Linking was cancelled: the Salesforce window was closed before access was allowed."
 SUPERSEDED_MESSAGE = "Linking was not finished: it was superseded by a newer attempt. Start again if needed."
@@ -197,6 +202,8 @@ def authorization_consume(*, state: str, user: AbstractBaseUser, session_key: st
 
 def authorization_fail(*, attempt: PendingAuthorization, error: str) -> LinkError:
     """Record an error that Salesforce sent to the callback instead of a code; return it for display."""
+    if not _OAUTH_ERROR_CODE.fullmatch(error):
+        error = "malformed"  # anything else came from someone other than Salesforce; never stored as sent
     failure: LinkError
     if error in ("access_denied", "access-denied"):  # reference §2: the hyphen form appears in help pages
         failure, outcome, action = AccessDeniedError(), AuthorizationOutcome.DENIED, LinkEventAction.DENIED
@@ -212,7 +219,7 @@ def authorization_fail(*, attempt: PendingAuthorization, error: str) -> LinkErro
             account=attempt.account,
             actor=attempt.user,
             action=action,
-            detail={"reason": failure.code, "salesforce_error": error[:64], "org_type": attempt.org_type},
+            detail={"reason": failure.code, "salesforce_error": error, "org_type": attempt.org_type},
         )
     return failure
 

@@ -142,3 +142,20 @@ def test_twenty_five_quick_starts_from_one_browser_session_hit_the_rate_limit(ad
         "/accounts/acme/crm-admin/salesforce/link/", {"org_type": "production", "display": "popup"}
     )
     assert "Too many linking attempts" in refused.content.decode()
+
+
+def test_an_error_that_is_not_an_oauth_error_code_is_recorded_as_malformed(admin_client_, account):
+    """Found by the callback property test: a NUL in ``error`` could not be stored on PostgreSQL (a 500)."""
+    state = start(admin_client_)
+    response = admin_client_.get(CALLBACK, {"error": "access_denied\x00<script>", "state": state})
+    assert response.status_code == 302
+    attempt = PendingAuthorization.objects.get()
+    assert attempt.outcome == AuthorizationOutcome.FAILED and attempt.consumed_at is not None
+    assert LinkEvent.objects.get().detail["salesforce_error"] == "malformed"
+    assert SalesforceLink.objects.get(account=account).status == "unlinked"
+
+
+def test_a_well_formed_error_code_is_recorded_as_sent(admin_client_):
+    state = start(admin_client_)
+    admin_client_.get(CALLBACK, {"error": "inactive_user", "error_description": "user is not active", "state": state})
+    assert LinkEvent.objects.get().detail["salesforce_error"] == "inactive_user"
