@@ -33,7 +33,8 @@ LOGIN_FAILED = (
 )
 # Scopes that let a token read the identity URL and UserInfo (reference §1: id and its synonyms).
 IDENTITY_SCOPES = frozenset({"id", "profile", "email", "address", "phone", "openid", "full"})
-# Issue 11: whatever a hostile client sends is refused in the endpoint's own shape, never stored or echoed.
+# The refusal of a parameter the emulator will not read (limits.py), in each endpoint's own shape; the
+# value itself is never stored or echoed.
 HOSTILE_PARAMETER = "a request parameter is too long or contains a forbidden character"
 
 
