@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from salesforce_emulator import identity, tokens
+from salesforce_emulator import identity, limits, tokens
 from salesforce_emulator.errors import OAuthError
 from salesforce_emulator.models import AuthorizationCode, ConnectedApp, SalesforceUser
 
@@ -51,6 +51,8 @@ def _authenticate_client(params: Mapping[str, str], authorization: str | None) -
             raise OAuthError("invalid_client", "invalid client credentials") from None
         # RFC 6749 §2.3.1: both halves are form-urlencoded before joining.
         client_id, _, client_secret = (unquote(part) for part in decoded.partition(":"))
+    if not (limits.acceptable(client_id) and limits.acceptable(client_secret)):
+        raise OAuthError("invalid_client_id", "client identifier invalid")
     app = ConnectedApp.objects.filter(consumer_key=client_id).first() if client_id else None
     if app is None:
         raise OAuthError("invalid_client_id", "client identifier invalid")

@@ -95,7 +95,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success clears only its own username's failures: axes' own reset also clears the client address's,
+# which lets a holder of one account interleave valid logins with guesses at others (issue 11).
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "vcc_portal.login_throttle.UsernameResetDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "vcc_portal.client_ip.client_ip"
 # How many reverse proxies in front of the portal append to X-Forwarded-For (0: use the socket address).
@@ -170,6 +173,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # not Strict: the OAuth callback is a cross-site top-level GET
 CSRF_COOKIE_SAMESITE = "Lax"
+# Scripts read the token from the page's form (static/js/crm_admin.js), never from the cookie (checklist C3).
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -178,9 +178,11 @@ class SalesforceClient:
         """Revoke a refresh token (and its access tokens) or an access token (reference §6).
 
         ``invalid_token`` means Salesforce no longer knows it: already revoked, which is what we wanted.
+        A 200 whose body is neither empty (reference §6) nor JSON is a garbled answer, not a confirmation:
+        the caller keeps the grant queued, since forgetting a live grant costs an approval (reference §11).
         """
         response = self._request("POST", f"{self.login_url}/services/oauth2/revoke", data={"token": token})
-        if response.status_code == 200:
+        if response.status_code == 200 and _empty_or_json(response):
             return
         if response.status_code == 400 and self._json_or_none(response, "error") == "invalid_token":
             logger.info("Salesforce revoke: token was already invalid")
@@ -347,6 +349,16 @@ def _epoch_seconds(value: Any) -> datetime | None:
         return datetime.fromtimestamp(value, tz=UTC)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def _empty_or_json(response: requests.Response) -> bool:
+    if not response.content.strip():
+        return True
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
 
 
 def _grant_token(raw: dict[str, Any]) -> str | None:
