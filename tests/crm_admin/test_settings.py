@@ -147,7 +147,7 @@ print(json.dumps({
         "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE",
         "SESSION_COOKIE_PATH", "SESSION_COOKIE_DOMAIN",
         "CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_SAMESITE", "CSRF_COOKIE_PATH",
-        "CSRF_COOKIE_DOMAIN",
+        "CSRF_COOKIE_DOMAIN", "CSRF_COOKIE_HTTPONLY",
     ]
 }))
 """
@@ -166,6 +166,7 @@ def test_production_cookies_are_host_prefixed_secure_and_lax(production_env):
         assert values[f"{prefix}_COOKIE_PATH"] == "/"
         assert values[f"{prefix}_COOKIE_DOMAIN"] is None
     assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["CSRF_COOKIE_HTTPONLY"] is True
 
 
 def test_deploy_checks_pass_with_a_production_environment(production_env):
@@ -205,9 +206,17 @@ def test_a_static_file_missing_from_the_manifest_is_named(production_env, tmp_pa
     assert "css/portal.css" in result.stderr
 
 
-def test_the_database_pool_needs_postgresql(production_env):
-    result = manage(
-        {**production_env, "DATABASE_URL": "sqlite:////tmp/vcc-pool.sqlite3", "DATABASE_POOL": "True"}, "check"
-    )
+def test_the_database_pool_needs_postgresql(production_env, tmp_path):
+    database = f"sqlite:///{tmp_path / 'pool.sqlite3'}"
+    result = manage({**production_env, "DATABASE_URL": database, "DATABASE_POOL": "True"}, "check")
     assert result.returncode != 0
     assert "crm_admin.E011" in result.stderr
+
+
+def test_seed_demo_refuses_a_production_environment(production_env, tmp_path):
+    """Issue 11 item 3: with DEBUG off, ``manage.py seed_demo`` stops before touching the database."""
+    database = tmp_path / "production.sqlite3"
+    result = manage({**production_env, "DATABASE_URL": f"sqlite:///{database}"}, "seed_demo")
+    assert result.returncode != 0
+    assert "DEBUG is off" in result.stderr
+    assert not database.exists()
