@@ -6,8 +6,10 @@ Run with ``DJANGO_SETTINGS_MODULE=bench.settings`` on a migrated, empty PostgreS
   the rest Unlinked; 5 % of the Linked ones need attention (reason, code, ``health="attention"``),
   most others carry a recent healthy result;
 - an account admin per account (the one who linked it) and a few ``LinkEvent`` rows per account;
-- tokens encrypted with the configured keys (``crm_admin.crypto``), listing columns filled by the project's
-  own helpers (``crm_admin.services.listing``), so the data is what the services would have written;
+- tokens encrypted with the configured keys (``crm_admin.crypto``), the access token a recent health
+  check cached, its next check one interval after the last, and the health transitions in the audit
+  trail; listing columns filled by the project's own helpers (``crm_admin.services.listing``), so the
+  data is what the services would have written;
 - the benchmark's own users, made through the services: ``bench.admin`` (three accounts: a Linked one whose
   API user holds five links, a Legacy one and one needing attention, plus an attempt waiting for
   Salesforce) and ``bench.support``.
@@ -41,6 +43,8 @@ LINKED_SHARE, LEGACY_SHARE = 0.60, 0.10
 #: Of the Linked links.
 ATTENTION_SHARE = 0.05
 ACCOUNTS_PER_ADMIN = 5
+#: Salesforce's default session timeout: how long an access token lives.
+ACCESS_TOKEN_LIFETIME = timedelta(hours=2)
 SEEDED_TABLES = (
     "auth_user",
     "auth_user_groups",
@@ -146,6 +150,11 @@ class Fixture:
     rows: dict[str, int] = field(default_factory=dict)
 
 
+def access_token(org_id: str) -> str:
+    """An access token shaped like Salesforce's: the 15-character org id, "!", a random session id."""
+    return f"{org_id[:15]}!{secrets.token_urlsafe(60)}"
+
+
 def salesforce_id(prefix: str, n: int) -> str:
     """A valid 18-character Salesforce id with the given key prefix."""
     from crm_admin.salesforce import ids
@@ -212,6 +221,8 @@ class Seeder:
 
     def accounts_and_links(self) -> None:
         """Accounts, their members, links in every state, API users, and the tokens Linked links hold."""
+        from django.conf import settings
+
         from crm_admin import crypto
         from crm_admin.models import (
             Account,
@@ -311,6 +322,12 @@ class Seeder:
                 elif rng.random() < 0.9:
                     link.health = LinkHealth.HEALTHY
                     link.health_checked_at = checked
+                    # The check's refresh left its access token cached (crm_admin.services.grants).
+                    token.refreshed_at = checked
+                    token.access_token_encrypted = crypto.encrypt(access_token(api_user.org_id))
+                    token.access_token_expires_at = checked + ACCESS_TOKEN_LIFETIME
+                if link.health_checked_at is not None:
+                    link.next_check_at = link.health_checked_at + settings.HEALTH_CHECK_INTERVAL
             elif pk in legacy_ids:
                 link.status = LinkStatus.LEGACY
                 link.org_type = OrgType.PRODUCTION
@@ -325,7 +342,7 @@ class Seeder:
 
     def link_events(self) -> None:
         """A few audit rows per account, oldest first, shaped like the services' own."""
-        from crm_admin.models import LinkEvent, LinkEventAction, LinkStatus
+        from crm_admin.models import LinkEvent, LinkEventAction, LinkHealth, LinkStatus
 
         events: list[LinkEvent] = []
 
@@ -359,8 +376,20 @@ class Seeder:
                 else:
                     action, previous = LinkEventAction.LINKED, LinkStatus.UNLINKED
                 add(pk, action, link.linked_at, {**identity, "previous_status": previous, "slot": link.slot})
+                # Health transitions, as crm_admin.services.health audits them: the first check, then a revocation.
+                health = {"api_username": api_user.username, "org_type": link.org_type}
+                if link.health_checked_at is not None:
+                    first_check = link.linked_at + timedelta(hours=1)
+                    detail = {**health, "health": LinkHealth.HEALTHY, "previous_health": ""}
+                    add(pk, LinkEventAction.HEALTHY, first_check, detail, actor=False)
                 if link.attention_since is not None:
-                    detail = {"api_username": api_user.username, "org_type": link.org_type}
+                    detail = {
+                        **health,
+                        "health": LinkHealth.ATTENTION,
+                        "previous_health": LinkHealth.HEALTHY,
+                        "reason": link.attention_code,
+                        "message": link.attention_reason,
+                    }
                     add(pk, LinkEventAction.REVOKED_BY_SALESFORCE, link.attention_since, detail, actor=False)
             elif link.status == LinkStatus.LEGACY:
                 detail = {"legacy_username": link.legacy_username, "org_type": link.org_type}
@@ -429,7 +458,10 @@ class Seeder:
 
     def bench_users(self) -> Fixture:
         """The measured admin and support users, through the services, and an attempt in progress."""
-        from crm_admin.models import LinkStatus, SalesforceLink
+        from django.utils import timezone
+
+        from crm_admin import crypto
+        from crm_admin.models import LinkStatus, SalesforceLink, SalesforceToken
         from crm_admin.services import links as link_services
         from crm_admin.services.accounts import portal_user_create
 
@@ -450,7 +482,18 @@ class Seeder:
         link_services.link_start(
             user=admin, account=full.account, org_type="production", session_key="bench", client_ref=attempt_ref
         )
-        other = SalesforceLink.objects.filter(status=LinkStatus.LINKED).exclude(pk=full.pk).order_by("pk").first()
+        other = (
+            SalesforceLink.objects.filter(status=LinkStatus.LINKED, attention_since__isnull=True)
+            .exclude(pk=full.pk)
+            .order_by("pk")
+            .first()
+        )
+        # Its access token was just refreshed: the access-token endpoint answers from the cache.
+        SalesforceToken.objects.filter(pk=other.token_id).update(
+            access_token_encrypted=crypto.encrypt(access_token(other.org_id)),
+            access_token_expires_at=timezone.now() + ACCESS_TOKEN_LIFETIME,
+            refreshed_at=timezone.now(),
+        )
         self.rows.update(
             accounts=self.size,
             linked=len(self.linked_ids),
