@@ -1,7 +1,8 @@
 """Two app servers sharing one database (issue 10): the portal keeps no state in process memory.
 
 Two gunicorn instances, A and B, serve the portal from the same PostgreSQL test database, as behind a load
-balancer; the Salesforce emulator is the live server's. Browsers are ``requests`` sessions, whose cookies
+balancer, with the database task queue and task workers beside them; the Salesforce emulator is the live
+server's. Browsers are ``requests`` sessions, whose cookies
 for 127.0.0.1 reach either instance. The instances run the test settings (DEBUG on, which the emulator
 needs, and the suite's fast password hashing): this proves statelessness, not speed (``make bench`` does
 that).
@@ -25,13 +26,27 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import requests
 from django.conf import settings
-from django.db import connection
 
 from crm_admin import crypto
 from crm_admin.exceptions import SalesforceSessionInvalidError
-from crm_admin.models import AuthorizationOutcome, LinkStatus, PendingAuthorization, PendingRevoke, SalesforceLink
+from crm_admin.models import (
+    AuthorizationOutcome,
+    LinkEvent,
+    LinkStatus,
+    PendingAuthorization,
+    PendingRevoke,
+    SalesforceLink,
+)
 from tests.conftest import _swap_loopback
 from tests.crm_admin.integration.conftest import EMULATOR_PASSWORD
+from tests.crm_admin.integration.workers import (
+    DATABASE_BACKEND,
+    database_url,
+    process_env,
+    start_worker,
+    wait_for_tasks,
+    wait_until,
+)
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 from tests.salesforce_login import authorize
 
@@ -49,13 +64,6 @@ PORTS = (8018, 8019)
 API_USER = "api5@acme.example"
 RACERS = 12
 START_SECONDS = 60
-
-
-def database_url() -> str:
-    """The test database, as DATABASE_URL for the app servers."""
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @dataclass(frozen=True)
@@ -109,18 +117,19 @@ def instances(live_server, django_db_setup) -> Iterator[tuple[str, str]]:
         "DATABASE_URL": database_url(),
         "SITE_URL": instances[0],  # the load balancer's address: A's, and the test routes each request
         "SALESFORCE_EMULATOR_URL": _swap_loopback(live_server.url) + "/_emulator/salesforce",
+        "TASKS_BACKEND": DATABASE_BACKEND,
         "LOG_LEVEL": "WARNING",
     }
-    processes = [_start(port, env) for port in PORTS]
+    servers = [_start(port, env) for port in PORTS]
     try:
-        for process, url in zip(processes, instances, strict=True):
-            _wait_until_serving(process, url)
+        for server, url in zip(servers, instances, strict=True):
+            _wait_until_serving(server, url)
         yield instances
     finally:
-        for process in processes:
-            process.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
-        for process in processes:
-            process.wait(timeout=30)
+        for server in servers:
+            server.send_signal(signal.SIGINT)  # gunicorn's quick shutdown
+        for server in servers:
+            server.wait(timeout=30)
 
 
 @pytest.fixture
@@ -171,19 +180,25 @@ def admin_with_account(slug: str):
     return admin
 
 
-def test_a_link_started_on_one_instance_completes_on_the_other(cluster):
+def link_across(cluster: Cluster, slug: str, username: str) -> tuple[Browser, requests.Response]:
+    """Start a link on instance A and come back from Salesforce to instance B; return B's answer."""
     a, b = cluster.instances
-    admin = admin_with_account("acme")
+    admin = admin_with_account(slug)
     browser = Browser(cluster)
     browser.log_in(a, admin.username)
     callback_url = authorize(
-        browser.start_link(a, "acme"),
-        username="api@acme.example",
+        browser.start_link(a, slug),
+        username=username,
         password=EMULATOR_PASSWORD,
         callback_prefix=cluster.callback_prefix,
     )
+    return browser, browser.callback(b, callback_url)
 
-    response = browser.callback(b, callback_url)
+
+def test_a_link_started_on_one_instance_completes_on_the_other(cluster):
+    a, b = cluster.instances
+
+    browser, response = link_across(cluster, "acme", "api@acme.example")
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/accounts/acme/crm-admin/"
@@ -238,3 +253,33 @@ def test_twelve_callbacks_for_one_api_user_across_both_instances_link_exactly_fi
     assert grants.count() == RACERS
     assert set(grants.filter(revoked_at__isnull=True).values_list("token_hash", flat=True)) <= held
     assert not PendingRevoke.objects.exists()
+
+
+def test_a_queued_health_check_is_processed_exactly_once(cluster, settings, emulator, processes):
+    from crm_admin.services.health import link_check_task
+    from salesforce_emulator.models import AccessToken
+
+    link_across(cluster, "acme", "api@acme.example")
+    link = SalesforceLink.objects.get(account__slug="acme")
+    env = process_env(settings, emulator)
+    start_worker(processes, env)
+    start_worker(processes, env)  # two workers, as on two machines, take from the same queue
+    refreshes = AccessToken.objects.filter(refresh_token__user__username="api@acme.example")
+    before = refreshes.count()
+    settings.TASKS = {"default": {"BACKEND": DATABASE_BACKEND}}
+
+    result = link_check_task.enqueue(link_id=link.pk)
+
+    (row,) = wait_for_tasks([result.id])
+    assert row.status == "SUCCESSFUL" and row.return_value == "healthy"
+    assert len(row.worker_ids) == 1
+    assert refreshes.count() == before + 1
+    link.refresh_from_db()
+    assert link.health == "healthy" and link.health_checked_at is not None
+    # Both workers keep polling; nothing runs the check again.
+    wait_until(lambda: all(process.popen.poll() is None for process in processes), what="workers still running")
+    time.sleep(1)
+    assert refreshes.count() == before + 1
+    assert list(LinkEvent.objects.filter(account__slug="acme", action="healthy").values_list("action", flat=True)) == [
+        "healthy"
+    ]
