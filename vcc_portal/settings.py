@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "axes",
     "crm_admin",
+    # The status API (/api/v1/); "ninja" serves its docs page's Swagger UI from our own static files.
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [
