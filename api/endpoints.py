@@ -41,7 +41,13 @@ FORBIDDEN = {403: schemas.Error}
 NOT_FOUND = {404: schemas.Error}
 INVALID = {422: schemas.ValidationFailure}
 
-Id = Annotated[str, Path(pattern=r"^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$", description="15 or 18 characters.")]
+OrgId = Annotated[
+    str,
+    Path(pattern=r"^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$", description="The organization id, 15 or 18 characters."),
+]
+UserId = Annotated[
+    str, Path(pattern=r"^005[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$", description="The user id, 15 or 18 characters.")
+]
 
 
 @api.get(
@@ -100,22 +106,19 @@ def salesforce_links(request: HttpRequest, filters: Query[schemas.LinkFilters]) 
     summary="A Salesforce API user and the accounts it serves",
     tags=["api users"],
 )
-def api_user(request: HttpRequest, org_id: Id, user_id: Id) -> schemas.ApiUserDetail:
-    """Return the API user's (up to five) VCC accounts and the Salesforce approval slot each holds."""
+def api_user(request: HttpRequest, org_id: OrgId, user_id: UserId) -> schemas.ApiUserDetail:
+    """Return the API user's (up to five) VCC accounts and the Salesforce approval slot each holds.
+
+    An 18-character id may come in any case; one whose last three characters are not its checksum is a 422.
+    """
     directory_access_check(caller=request.auth)
-    found = api_user_accounts(
-        org_id=_canonical_id(org_id, "org_id", ids.ORGANIZATION_PREFIX),
-        user_id=_canonical_id(user_id, "user_id", ids.USER_PREFIX),
-    )
+    found = api_user_accounts(org_id=_canonical_id(org_id, "org_id"), user_id=_canonical_id(user_id, "user_id"))
     return presenters.api_user_detail_out(found.api_user, found.links)
 
 
-def _canonical_id(value: str, name: str, prefix: str) -> str:
-    """The 18-character form of a 15- or 18-character Salesforce id of the given kind; 422 otherwise."""
+def _canonical_id(value: str, name: str) -> str:
+    """The 18-character form of a well-formed 15- or 18-character Salesforce id; 422 for a bad checksum."""
     try:
-        canonical = ids.canonical(value)
+        return ids.canonical(value)
     except ValueError as error:
         raise ValidationError([{"loc": ("path", name), "msg": str(error)}]) from None
-    if not canonical.startswith(prefix):
-        raise ValidationError([{"loc": ("path", name), "msg": f"A {name} starts with {prefix}."}])
-    return canonical

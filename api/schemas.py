@@ -107,7 +107,7 @@ class LinkEvent(BaseModel):
         examples=["api@acme.example · Production"],
     )
     actor: str | None = Field(description="The portal user who acted; null for the system.", examples=["acme.admin"])
-    at: datetime = Field(examples=[TIME_EXAMPLE])
+    at: datetime = Field(description="When it happened.", examples=[TIME_EXAMPLE])
 
 
 class LinkDetail(LinkSummary):
@@ -150,7 +150,8 @@ class LinkFilters(BaseModel):
             "Search: an org id or API user id (15 or 18 characters) matches exactly; "
             "anything else matches part of the account name or slug, or the API or legacy username."
         ),
-        examples=["acme"],
+        # A parameter's "examples" is a map in OpenAPI; django-ninja would copy a JSON Schema list there.
+        json_schema_extra={"example": "acme"},
     )
     sort: SortKey = Field(SortKey("account"), description="The order: a column, '-' first for descending.")
     cursor: Annotated[str, Field(max_length=500)] = Field(

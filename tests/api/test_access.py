@@ -153,18 +153,20 @@ def test_a_cursor_of_another_sort_is_a_400(read_client, population):
 
 
 @pytest.mark.parametrize(
-    ("org_id", "user_id", "location"),
+    ("org_id", "user_id", "location", "message"),
     [
-        ("00D5g000004ABC", "0055g00000AbCdE", "path.org_id"),  # 14 characters
-        ("00D5g000004ABCDXXX", "0055g00000AbCdE", "path.org_id"),  # bad checksum
-        ("0055g00000AbCdE", "0055g00000AbCdE", "path.org_id"),  # a user id where the org id goes
-        ("00D5g000004ABCD", "00D5g000004ABCD", "path.user_id"),
+        ("00D5g000004ABC", "0055g00000AbCdE", "path.org_id", "String should match pattern"),  # 14 characters
+        ("0055g00000AbCdE", "0055g00000AbCdE", "path.org_id", "String should match pattern"),  # a user id
+        ("00D5g000004ABCD", "00D5g000004ABCD", "path.user_id", "String should match pattern"),
+        ("00D5g000004ABCDXXX", "0055g00000AbCdE", "path.org_id", "checksum does not match"),
+        ("00D5g000004ABCD", "0055g00000AbCdEAAA", "path.user_id", "checksum does not match"),
     ],
 )
-def test_an_id_that_is_not_one_is_a_422(read_client, org_id, user_id, location):
+def test_an_id_that_is_not_one_is_a_422(read_client, org_id, user_id, location, message):
     response = read_client.get(f"/api/v1/api-users/{org_id}/{user_id}")
     assert response.status_code == 422
-    assert [error["location"] for error in response.json()["errors"]] == [location]
+    (error,) = response.json()["errors"]
+    assert error["location"] == location and message in error["message"]
 
 
 def test_an_unknown_api_user_is_a_404(read_client):
