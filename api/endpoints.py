@@ -43,7 +43,7 @@ INVALID = {422: schemas.ValidationFailure}
 
 OrgId = Annotated[
     str,
-    Path(pattern=r"^00D[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$", description="The organization id, 15 or 18 characters."),
+    Path(pattern=r"^00[Dd][a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$", description="The organization id, 15 or 18 characters."),
 ]
 UserId = Annotated[
     str, Path(pattern=r"^005[a-zA-Z0-9]{12}([a-zA-Z0-9]{3})?$", description="The user id, 15 or 18 characters.")
