@@ -77,17 +77,17 @@ def salesforce_link(request: HttpRequest, slug: str) -> schemas.LinkDetail:
 def salesforce_links(request: HttpRequest, filters: Query[schemas.LinkFilters]) -> schemas.LinkPage:
     """List links as the support console does, one page at a time (follow `next_cursor`)."""
     directory_access_check(caller=request.auth)
+    query = directory.LinkQuery(
+        status=filters.status or "",
+        org_type=filters.org_type or "",
+        needs_attention=filters.needs_attention,
+        q=filters.q,
+        sort=filters.sort.value.lstrip("-"),
+        descending=filters.sort.value.startswith("-"),
+        cursor=filters.cursor,
+        size=filters.limit,
+    )
     try:
-        query = directory.LinkQuery(
-            status=filters.status or "",
-            org_type=filters.org_type or "",
-            needs_attention=filters.needs_attention,
-            q=filters.q,
-            sort=filters.sort.value.lstrip("-"),
-            descending=filters.sort.value.startswith("-"),
-            cursor=filters.cursor,
-            size=filters.limit,
-        )
         result = directory.links_page(query)
     except InvalidCursor:
         raise HttpError(400, BAD_CURSOR) from None

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -103,4 +104,5 @@ def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 @csrf_exempt
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """Any other path under the API: a JSON 404 (the CSRF exemption keeps a POST from meeting HTML 403)."""
-    return error_response(404, f"No API endpoint at {request.path}. The endpoints are listed at /api/v1/docs.")
+    docs = reverse("api-v1:openapi-view")
+    return error_response(404, f"No API endpoint at {request.path}. The endpoints are listed at {docs}.")
