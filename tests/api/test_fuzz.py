@@ -21,9 +21,9 @@ from tests.api.conftest import bearer
 
 pytestmark = pytest.mark.django_db
 
-#: Random cases per operation and generation mode: enough to reach every parameter, small enough that the
-#: whole file runs in a few seconds per database.
-MAX_EXAMPLES = 40
+#: Random cases per operation: enough to reach every parameter and its edges, few enough that the
+#: whole file runs in about 10-20 seconds per database.
+MAX_EXAMPLES = 100
 
 
 #: Two refusals of schema-valid input are by design, so the "valid data is accepted" check allows them:
