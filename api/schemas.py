@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
-from crm_admin.directory import MAX_PAGE_SIZE, ORDERINGS, PAGE_SIZE
+from crm_admin.directory import MAX_PAGE_SIZE, ORDERINGS, PAGE_SIZE, SUMMARY_CACHE_SECONDS
 from crm_admin.models import (
     MAX_ACCOUNTS_PER_API_USER,
     LinkEventAction,
@@ -118,7 +118,14 @@ class LinkDetail(LinkSummary):
 
 class LinkPage(BaseModel):
     items: list[LinkSummary]
-    total: int = Field(description="How many links match the filters, on all pages.", ge=0, examples=[1234])
+    total: int = Field(
+        description=(
+            "How many links match, on all pages. Without a search or an org type filter it comes from the "
+            f"status counts, cached for {SUMMARY_CACHE_SECONDS} seconds, so it may lag that much behind the pages."
+        ),
+        ge=0,
+        examples=[1234],
+    )
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
     previous_cursor: str | None = Field(description="Pass as `cursor` for the previous page; null on the first.")
 

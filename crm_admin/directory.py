@@ -11,7 +11,8 @@ both give the same answers. Built to stay fast at 100,000 accounts:
   id matches exactly through a b-tree index; anything else is a substring of ``search_text`` (slug,
   name, usernames), which PostgreSQL answers from a trigram GIN index (migration 0003). SQLite has no
   trigram index and scans the table: fine at development sizes.
-- A page is two queries, the rows and their count, whatever the size of the table.
+- A page is two queries, the rows and their count, whatever the size of the table; without a search or
+  org-type filter the count comes from the cached status summary instead.
 """
 
 from __future__ import annotations
@@ -121,7 +122,23 @@ def links_page(query: LinkQuery) -> DirectoryPage:
     cursor = Cursor.decode(query.cursor, query.ordering)
     matching = links_matching(query)
     page = keyset_page(matching, ordering=query.ordering, descending=query.descending, cursor=cursor, size=query.size)
-    return DirectoryPage(page=page, total=matching.count())
+    return DirectoryPage(page=page, total=_total(query, matching))
+
+
+def _total(query: LinkQuery, matching: QuerySet[SalesforceLink]) -> int:
+    """Count the matches; without a search or org-type filter the cached summary already knows it.
+
+    Counting every link costs a scan of the table, more than the page itself at 100,000 accounts; the
+    summary is at most ``SUMMARY_CACHE_SECONDS`` old, which a total shown beside a page can afford.
+    """
+    if query.q.strip() or query.org_type:
+        return matching.count()
+    summary = links_summary()
+    if query.needs_attention is None:
+        return summary.by_status[query.status] if query.status else summary.total
+    if query.needs_attention and query.status in ("", LinkStatus.LINKED):
+        return summary.needs_attention  # only Linked links can need attention
+    return matching.count()
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from crm_admin import selectors
+from crm_admin import directory, selectors
 from crm_admin.exceptions import AttemptInvalidError, LinkError
 from crm_admin.forms import LinkStartForm
 from crm_admin.models import MAX_ACCOUNTS_PER_API_USER, Account, AuthorizationOutcome, PendingAuthorization
@@ -51,7 +51,10 @@ popup_page = opener_policy("unsafe-none")
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """Send a user with one account to its CRM Admin page; otherwise list their accounts."""
+    """Support: counts by status linking into the console. Others: their one account, or a list of theirs."""
+    if request.user.has_perm(selectors.VIEW_ALL_ACCOUNTS):
+        context = {"summary": directory.links_summary(), "refresh_seconds": directory.SUMMARY_CACHE_SECONDS}
+        return render(request, "support/summary.html", context)
     accounts = list(selectors.accounts_for_user(user=request.user)[:2])
     if len(accounts) == 1:
         return redirect("crm_admin:page", slug=accounts[0].slug)
@@ -62,7 +65,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @open_crm_admin_required
 @require_GET
 def crm_admin_shortcut(request: HttpRequest) -> HttpResponse:
-    """Business Apps → CRM Admin: the user's account, or a chooser."""
+    """Business Apps → CRM Admin: the user's account, or a chooser (for support, the console)."""
+    if request.user.has_perm(selectors.VIEW_ALL_ACCOUNTS):
+        return redirect("support:links")
     return home(request)
 
 

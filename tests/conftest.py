@@ -12,6 +12,16 @@ from django.test import Client
 from tests.factories import PASSWORD, AccountFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> Iterator[None]:
+    """Every test starts with an empty cache (the per-process memory cache would outlive a test)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def account(db):
     return AccountFactory(slug="acme", name="Acme Contact Center")

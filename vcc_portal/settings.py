@@ -62,10 +62,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "csp",
     "django_tasks",
     "axes",
     "crm_admin",
+    "support",
     # The status API (/api/v1/); "ninja" serves its docs page's Swagger UI from our own static files.
     "ninja",
     "api",

@@ -226,3 +226,32 @@ def test_summary_counts_statuses_and_attention_and_is_cached(django_assert_num_q
     assert summary.by_status == expected and summary.total == 30 and summary.needs_attention == 0
     with django_assert_num_queries(0):
         assert links_summary() == summary
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"status": "linked"},
+        {"status": "legacy"},
+        {"needs_attention": True},
+        {"needs_attention": False},
+        {"status": "linked", "needs_attention": True},
+        {"status": "unlinked", "needs_attention": True},
+        {"org_type": "sandbox"},
+        {"q": "account"},
+    ],
+)
+def test_total_is_exact_whether_counted_or_taken_from_the_summary(filters):
+    populate(30)
+    flagged = SalesforceLink.objects.filter(status=LinkStatus.LINKED).first()
+    SalesforceLink.objects.filter(pk=flagged.pk).update(attention_since=timezone.now(), attention_reason="Revoked.")
+    query = LinkQuery(**filters)
+    assert links_page(query).total == directory.links_matching(query).count()
+
+
+def test_an_unfiltered_page_with_a_warm_summary_is_one_query(django_assert_num_queries):
+    populate(10)
+    links_summary()
+    with django_assert_num_queries(1):
+        links_page(LinkQuery(status="legacy"))
