@@ -47,6 +47,7 @@ class ServiceKeyAuth(HttpAuthBase):
     """``Authorization: Bearer <key>`` with a service API key holding ``scope``."""
 
     openapi_scheme = "bearer"
+    openapi_bearerFormat = "vcc_<prefix>_<secret>"
     openapi_description = "A service API key from `manage.py api_key create NAME --scope …`."
 
     def __init__(self, scope: ApiScope) -> None:

@@ -117,7 +117,7 @@ def api_user(request: HttpRequest, org_id: OrgId, user_id: UserId) -> schemas.Ap
 
 
 def _canonical_id(value: str, name: str) -> str:
-    """The 18-character form of a well-formed 15- or 18-character Salesforce id; 422 for a bad checksum."""
+    """Return the 18-character form of a well-formed 15- or 18-character id; raise a 422 for a bad checksum."""
     try:
         return ids.canonical(value)
     except ValueError as error:

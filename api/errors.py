@@ -103,6 +103,6 @@ def json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 @csrf_exempt
 def unknown_path(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    """Any other path under the API: a JSON 404 (the CSRF exemption keeps a POST from meeting HTML 403)."""
+    """Answer any other path under the API with a JSON 404 (CSRF-exempt: a POST meets no HTML 403 first)."""
     docs = reverse("api-v1:openapi-view")
     return error_response(404, f"No API endpoint at {request.path}. The endpoints are listed at {docs}.")

@@ -37,7 +37,7 @@ def directory_access_check(*, caller: Caller) -> None:
 
 
 def account_with_link(*, caller: Caller, slug: str) -> tuple[Account, SalesforceLink]:
-    """The account and its link, in one query; 404 for an account the caller may not see.
+    """Return the account and its link, in one query; raise Http404 for an account the caller may not see.
 
     An account without a link row reads as Unlinked (nothing is written on a read).
     """
@@ -64,7 +64,7 @@ class ApiUserAccounts:
 
 
 def api_user_accounts(*, org_id: str, user_id: str) -> ApiUserAccounts:
-    """An API user (18-character ids) and the links it holds, by slot; 404 if we never saw it."""
+    """Return an API user (18-character ids) and the links it holds, by slot; raise Http404 if unknown."""
     api_user = SalesforceApiUser.objects.filter(org_id=org_id, user_id=user_id).first()
     if api_user is None:
         raise Http404("No such API user.")

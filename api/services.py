@@ -57,7 +57,7 @@ def key_hash(raw_key: str) -> str:
 
 
 def key_prefix(raw_key: str) -> str | None:
-    """The stored prefix of a well-formed key (``vcc_<12 hex>``), or None for anything else."""
+    """Return the stored prefix of a well-formed key (``vcc_<12 hex>``), or None for anything else."""
     match = _KEY_RE.fullmatch(raw_key)
     return f"{KEY_MARKER}_{match.group(1)}" if match else None
 

@@ -56,6 +56,7 @@ def test_every_endpoint_is_described_with_its_errors(openapi):
 def test_the_security_schemes_say_how_to_authenticate(openapi):
     schemes = openapi["components"]["securitySchemes"]
     assert schemes["ServiceKeyAuth"]["type"] == "http" and schemes["ServiceKeyAuth"]["scheme"] == "bearer"
+    assert schemes["ServiceKeyAuth"]["bearerFormat"] == "vcc_<prefix>_<secret>"
     assert "api_key create" in schemes["ServiceKeyAuth"]["description"]
     assert schemes["PortalSessionAuth"] == {
         "type": "apiKey",
