@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from crm_admin.directory import MAX_PAGE_SIZE, ORDERINGS, PAGE_SIZE, SUMMARY_CACHE_SECONDS
 from crm_admin.models import (
@@ -147,18 +147,28 @@ class ApiUserDetail(ApiUserRef):
     accounts: list[ServedAccount] = Field(description="The accounts it serves, by slot.")
 
 
+WITHOUT_NUL = r"^[^\x00]*$"
+
+
+def _without_nul(value: str) -> str:
+    """Refuse a NUL character: PostgreSQL text cannot hold one, so it could only ever fail."""
+    if "\x00" in value:
+        raise ValueError("must not contain a NUL character")
+    return value
+
+
 class LinkFilters(BaseModel):
     status: LinkStatus | None = Field(None, description="Only links in this status.")
     org_type: OrgType | None = Field(None, description="Only links to this kind of org.")
     needs_attention: bool | None = Field(None, description="true: only links needing attention; false: none of them.")
-    q: Annotated[str, Field(max_length=200)] = Field(
+    q: Annotated[str, Field(max_length=200), AfterValidator(_without_nul)] = Field(
         "",
         description=(
             "Search: an org id or API user id (15 or 18 characters) matches exactly; "
             "anything else matches part of the account name or slug, or the API or legacy username."
         ),
         # A parameter's "examples" is a map in OpenAPI; django-ninja would copy a JSON Schema list there.
-        json_schema_extra={"example": "acme"},
+        json_schema_extra={"example": "acme", "pattern": WITHOUT_NUL},
     )
     sort: SortKey = Field(SortKey("account"), description="The order: a column, '-' first for descending.")
     cursor: Annotated[str, Field(max_length=500)] = Field(

@@ -130,6 +130,7 @@ def test_the_directory_refusal_says_who_may_list(admin_client_):
         ({"limit": "201"}, "query.limit"),
         ({"limit": "ten"}, "query.limit"),
         ({"q": "x" * 201}, "query.q"),
+        ({"q": "a\x00b"}, "query.q"),
     ],
 )
 def test_a_bad_filter_is_a_422_naming_the_parameter(read_client, params, location):
