@@ -5,9 +5,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The portal's origin for `make run` (the OAuth redirect URI is built from it), following HOST and PORT.
+SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?=
+# `make run` checks links every two minutes so that a revoked grant shows soon; production defaults to 6 h.
+HEALTH_CHECK_INTERVAL_SECONDS ?= 120
 
-.PHONY: install run test lint browser migrate clean
+.PHONY: install run worker test lint browser migrate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,11 +23,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-## Development server with the Salesforce emulator and demo data on http://127.0.0.1:8000
+## Development server, task worker and scheduler (Procfile, honcho), emulator and demo data on http://127.0.0.1:8000
 run: install
-	DEBUG=True $(BIN)/python manage.py migrate --noinput
-	DEBUG=True $(BIN)/python manage.py seed_demo
-	DEBUG=True $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	DEBUG=True SITE_URL=$(SITE_URL) $(BIN)/python manage.py migrate --noinput
+	DEBUG=True SITE_URL=$(SITE_URL) $(BIN)/python manage.py seed_demo
+	DEBUG=True SITE_URL=$(SITE_URL) RUN_ADDR=$(HOST):$(PORT) PYTHON_BIN=$(BIN)/python \
+	  HEALTH_CHECK_INTERVAL_SECONDS=$(HEALTH_CHECK_INTERVAL_SECONDS) $(BIN)/honcho start -f Procfile
+
+## A task worker alone (the queue TASKS_BACKEND names; the database queue by default)
+worker: install
+	DEBUG=True $(BIN)/python manage.py run_worker
 
 ## Debian's Chromium for the browser tests (never a downloaded browser build)
 browser:

@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from crm_admin.models import (
     Account,
     LinkEvent,
+    LinkNotification,
     PendingAuthorization,
     PendingRevoke,
     SalesforceApiUser,
@@ -77,8 +78,17 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(SalesforceLink)
 class SalesforceLinkAdmin(ReadOnlyAdmin):
-    list_display = ["account", "status", "org_type", "api_username", "linked_at", "needs_attention"]
-    list_filter = ["status", "org_type"]
+    list_display = [
+        "account",
+        "status",
+        "org_type",
+        "api_username",
+        "linked_at",
+        "health",
+        "health_checked_at",
+        "needs_attention",
+    ]
+    list_filter = ["status", "org_type", "health"]
     search_fields = ["account__slug", "account__name", "api_username", "legacy_username", "api_user__org_id"]
     list_select_related = ["account"]
     exclude = ["token", "link_key"]
@@ -98,8 +108,8 @@ class SalesforceApiUserAdmin(ReadOnlyAdmin):
 
 @admin.register(SalesforceToken)
 class SalesforceTokenAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "scope", "issued_at", "created_at"]
-    exclude = ["refresh_token_encrypted"]
+    list_display = ["pk", "scope", "issued_at", "refreshed_at", "access_token_expires_at", "created_at"]
+    exclude = ["refresh_token_encrypted", "access_token_encrypted", "refresh_lease_owner"]
 
 
 @admin.register(PendingAuthorization)
@@ -111,8 +121,25 @@ class PendingAuthorizationAdmin(ReadOnlyAdmin):
 
 @admin.register(PendingRevoke)
 class PendingRevokeAdmin(ReadOnlyAdmin):
-    list_display = ["pk", "reason", "org_type", "account", "attempts", "last_error", "created_at"]
+    list_display = [
+        "pk",
+        "reason",
+        "org_type",
+        "account",
+        "attempts",
+        "next_attempt_at",
+        "last_attempt_at",
+        "last_error",
+        "created_at",
+    ]
+    list_filter = ["reason", "org_type"]
     exclude = ["token_encrypted"]
+
+
+@admin.register(LinkNotification)
+class LinkNotificationAdmin(ReadOnlyAdmin):
+    list_display = ["event", "recipients", "created_at", "sent_at"]
+    list_select_related = ["event__account"]
 
 
 @admin.register(LinkEvent)

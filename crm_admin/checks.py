@@ -10,7 +10,9 @@ import binascii
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
+
+from vcc_portal.loopback import is_loopback_http
 
 
 @register("vcc_config")
@@ -50,14 +52,39 @@ def check_token_encryption_keys(app_configs=None, **kwargs) -> list[Error]:
 
 
 @register("vcc_config")
-def check_salesforce_urls(app_configs=None, **kwargs) -> list[Error]:
-    """Checklist E4/A5: outside DEBUG, Salesforce and our redirect URI must be HTTPS."""
-    if settings.DEBUG:
-        return []
-    errors = []
-    for name in ("SITE_URL", "SALESFORCE_PRODUCTION_LOGIN_URL", "SALESFORCE_SANDBOX_LOGIN_URL"):
-        if name in settings.MISSING_REQUIRED_SETTINGS:
+def check_salesforce_urls(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """Checklist E4/A5: our redirect URI is HTTPS outside DEBUG; Salesforce's login URLs always are.
+
+    A plain ``http://`` login URL is a Salesforce stand-in on this machine: allowed only for a loopback
+    address with DEBUG on (oauthlib then accepts it, see settings), and said so at start-up. Any other is
+    refused here rather than by oauthlib's InsecureTransportError when an admin clicks Link.
+    """
+    messages: list[CheckMessage] = []
+    site_url_required = not settings.DEBUG and "SITE_URL" not in settings.MISSING_REQUIRED_SETTINGS
+    if site_url_required and urlsplit(settings.SITE_URL).scheme != "https":
+        messages.append(Error("SITE_URL must be an https:// URL when DEBUG is off.", id="crm_admin.E003"))
+    for name in ("SALESFORCE_PRODUCTION_LOGIN_URL", "SALESFORCE_SANDBOX_LOGIN_URL"):
+        url = getattr(settings, name)
+        scheme = urlsplit(url).scheme
+        if scheme == "https":
             continue
-        if urlsplit(getattr(settings, name)).scheme != "https":
-            errors.append(Error(f"{name} must be an https:// URL when DEBUG is off.", id="crm_admin.E003"))
-    return errors
+        if scheme == "http" and settings.DEBUG and is_loopback_http(url):
+            if not (settings.SALESFORCE_EMULATOR and url.startswith(settings.SALESFORCE_EMULATOR_URL + "/")):
+                messages.append(
+                    Warning(
+                        f"{name} is plain HTTP ({url}): allowed only because DEBUG is on and it is a loopback "
+                        "address. Tokens cross that connection unencrypted.",
+                        id="crm_admin.W001",
+                    )
+                )
+            continue
+        messages.append(
+            Error(
+                f"{name} must be an https:// URL; plain HTTP is allowed only for a loopback address "
+                f"(127.0.0.1, ::1, localhost) with DEBUG on. Got {url!r}.",
+                hint="Salesforce login URLs are https://login.salesforce.com, https://test.salesforce.com or "
+                "your My Domain; see README.md, Configuration.",
+                id="crm_admin.E003",
+            )
+        )
+    return messages

@@ -162,3 +162,13 @@ class SalesforceSessionInvalidError(LinkError):
 
     code = "session_invalid"
     user_message = "Salesforce rejected the new session before linking finished. Nothing was changed; try again."
+
+
+class LinkNeedsAttentionError(LinkError):
+    """The link exists but does not work; an account admin must act (the reason says what to do)."""
+
+    code = "needs_attention"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"The Salesforce link of this account needs attention: {reason}")

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from crm_admin.salesforce import ids
 
@@ -98,13 +99,21 @@ class SalesforceApiUser(models.Model):
 class SalesforceToken(models.Model):
     """Salesforce's OAuth grant for one link, encrypted with MultiFernet (``crm_admin.crypto``).
 
-    Only the refresh token is kept; access tokens live for one request and are never stored.
+    The refresh token stands for the grant. The last access token is cached, encrypted, until shortly
+    before it expires (``crm_admin.services.grants``). The refresh lease serialises every refresh of the
+    grant across processes: with refresh-token rotation on, two concurrent refreshes would make Salesforce
+    revoke the grant (reference §5).
     """
 
     refresh_token_encrypted = models.TextField(editable=False)
     scope = models.CharField(max_length=255, blank=True)
     issued_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    access_token_encrypted = models.TextField(blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(null=True, blank=True)
+    refresh_lease_owner = models.CharField(max_length=32, blank=True, editable=False)
+    refresh_lease_until = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Last successful refresh.")
 
     class Meta:
         verbose_name = "Salesforce token record"
@@ -146,6 +155,13 @@ class SalesforceLink(models.Model):
     attention_since = models.DateTimeField(null=True, blank=True)
     health = models.CharField(max_length=10, choices=LinkHealth.choices, blank=True)
     health_checked_at = models.DateTimeField(null=True, blank=True)
+    #: First of an unbroken run of checks that Salesforce did not answer (timeout, 5xx, rate limit).
+    health_failing_since = models.DateTimeField(null=True, blank=True)
+    health_note = models.CharField(
+        max_length=255, blank=True, help_text="Why the last check could not conclude, while it keeps failing."
+    )
+    #: When the scheduler next enqueues a health check (blank: not yet placed in the interval).
+    next_check_at = models.DateTimeField(null=True, blank=True)
     # --- Listing columns: copies kept by the services so that every filter, search and sort of the
     # support console is one indexed scan of this table (crm_admin.directory). -------------------------
     org_id = models.CharField(
@@ -216,6 +232,7 @@ class SalesforceLink(models.Model):
                 name="link_needing_attention",
                 condition=Q(attention_since__isnull=False),
             ),
+            models.Index(fields=["next_check_at"], name="link_check_due", condition=Q(status=LinkStatus.LINKED)),
         ]
 
     def __str__(self) -> str:
@@ -283,6 +300,7 @@ class RevokeReason(models.TextChoices):
     RELINK = "relink", "Replaced by a relink"
     REFUSED = "refused", "Grant refused by the portal"
     FAILED = "failed", "Linking failed after the grant"
+    ROTATED = "rotated", "Rotated after the link let go of the grant"
 
 
 class PendingRevoke(models.Model):
@@ -298,9 +316,13 @@ class PendingRevoke(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
+    next_attempt_at = models.DateTimeField(
+        default=timezone.now, help_text="When the scheduler next hands it to a worker (exponential backoff)."
+    )
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [models.Index(fields=["next_attempt_at"], name="revoke_due")]
 
     def __str__(self) -> str:
         return f"Pending revoke #{self.pk} ({self.get_reason_display()})"
@@ -318,6 +340,10 @@ class LinkEventAction(models.TextChoices):
     DENIED = "denied", "Access not allowed in Salesforce"
     REVOKED_BY_SALESFORCE = "sf_revoked", "Access revoked by Salesforce"
     LEGACY_SET = "legacy", "Marked legacy"
+    ATTENTION = "attention", "Needs attention"
+    HEALTHY = "healthy", "Health check passed"
+    HEALTH_UNKNOWN = "unknown", "Health unknown"
+    TOKEN_ISSUED = "token", "Access token issued"
 
 
 class LinkEvent(models.Model):
@@ -363,4 +389,21 @@ REASON_LABELS = {
     "oauth_error": "Salesforce refused the authorization",
     "session_invalid": "Salesforce revoked the new session",
     "failed": "unexpected error",
+    "grant_revoked": "grant revoked in Salesforce",
+    "user_inactive": "API user inactive",
+    "org_inactive": "org locked or closed",
+    "token_unreadable": "stored grant unreadable",
+    "unreachable": "Salesforce not answering checks",
 }
+
+
+class LinkNotification(models.Model):
+    """The email to an account's admins about one health transition: at most one per ``LinkEvent``."""
+
+    event = models.OneToOneField(LinkEvent, on_delete=models.PROTECT, related_name="notification")
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Notification of event #{self.event_id}"

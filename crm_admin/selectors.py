@@ -11,6 +11,7 @@ from django.http import Http404
 from crm_admin.models import (
     Account,
     LinkEvent,
+    LinkEventAction,
     LinkStatus,
     PendingAuthorization,
     SalesforceApiUser,
@@ -66,9 +67,12 @@ def link_for_account(*, account: Account) -> SalesforceLink:
 
 
 def link_events_for_account(*, account: Account, limit: int = 5) -> list[LinkEvent]:
-    """The account's most recent link changes and attempts, newest first."""
+    """The account's most recent link changes and attempts, newest first (not the access tokens handed out)."""
     return list(
-        LinkEvent.objects.filter(account=account).select_related("actor").order_by("-created_at", "-pk")[:limit]
+        LinkEvent.objects.filter(account=account)
+        .exclude(action=LinkEventAction.TOKEN_ISSUED)
+        .select_related("actor")
+        .order_by("-created_at", "-pk")[:limit]
     )
 
 

@@ -16,7 +16,7 @@ from django.contrib.auth.hashers import check_password
 from django.db import transaction
 from django.utils import timezone
 
-from salesforce_emulator import tokens
+from salesforce_emulator import limits, tokens
 from salesforce_emulator.errors import LoginRefused, OAuthError, RedirectError, callback_location
 from salesforce_emulator.models import AuthorizationRequest, ConnectedApp, SalesforceUser
 
@@ -25,6 +25,8 @@ REQUEST_LIFETIME = timedelta(minutes=30)
 DISPLAYS = frozenset({"page", "popup", "touch", "mobile"})
 PROMPTS = frozenset({"login", "consent", "select_account"})
 _CHALLENGE_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# The forms' request ids are ``secrets.token_urlsafe(32)``: 43 characters (the column holds 64).
+REQUEST_ID_LENGTH = 64
 
 # The wording of Salesforce's Allow Access page for each scope (reference §1 lists the scopes).
 SCOPE_DESCRIPTIONS: dict[str, str] = {
@@ -116,6 +118,8 @@ def _requested_scopes(client: Client, scope: str) -> str:
 
 def pending_request(*, host: str, request_id: str, logged_in: bool) -> AuthorizationRequest:
     """Return the open authorize request behind a form, or raise the error page's ``OAuthError``."""
+    if not limits.acceptable(request_id, max_length=REQUEST_ID_LENGTH):
+        raise OAuthError("invalid_request", "this login request has expired or was already used")
     pending = (
         AuthorizationRequest.objects.select_related("app", "user")
         .filter(
@@ -139,12 +143,12 @@ def log_in(*, host: str, request_id: str, username: str, password: str) -> Autho
     With the right password, an inactive org or user ends the flow on the redirect URI (reference §2).
     """
     pending = pending_request(host=host, request_id=request_id, logged_in=False)
-    user = (
-        SalesforceUser.objects.select_related("organization")
-        .filter(username__iexact=username.strip(), organization__host=host)
-        .first()
-    )
-    if user is None or not check_password(password, user.password):
+    user = _user_named(host=host, username=username)
+    if (
+        user is None
+        or not limits.acceptable(password, max_length=limits.MAX_PASSWORD_LENGTH)
+        or not check_password(password, user.password)
+    ):
         raise LoginRefused(pending)
     client = Client(app=pending.app, redirect_uri=pending.redirect_uri, state=pending.state)
     if not user.organization.is_active:
@@ -156,6 +160,20 @@ def log_in(*, host: str, request_id: str, username: str, password: str) -> Autho
     pending.user = user
     pending.save(update_fields=["user"])
     return pending
+
+
+def _user_named(*, host: str, username: str) -> SalesforceUser | None:
+    """Find this host's user whose username is exactly ``username``, ignoring case only.
+
+    The database filter narrows the search; the comparison in Python decides, so nothing a database's
+    ``LIKE`` tolerates (a NUL that ends the pattern early, say) can stand in for the real name.
+    """
+    if not username or not limits.acceptable(username, max_length=limits.MAX_USERNAME_LENGTH):
+        return None
+    candidates = SalesforceUser.objects.select_related("organization").filter(
+        username__iexact=username, organization__host=host
+    )
+    return next((user for user in candidates if user.username.lower() == username.lower()), None)
 
 
 def decide(*, host: str, request_id: str, allow: bool) -> str:

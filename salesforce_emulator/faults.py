@@ -27,6 +27,9 @@ from salesforce_emulator.errors import RestError
 from salesforce_emulator.models import EmulatorFault, FaultEndpoint, FaultKind
 
 DEFAULT_TIMEOUT_DELAY = 20.0
+# Bounds that keep a fault a test's tool: counts fit the column, and a timeout ends well within an hour.
+MAX_TIMES = 10_000
+MAX_DELAY = 300.0
 
 # Which kinds each endpoint can suffer: the authorize page is HTML, and only REST-style endpoints have an
 # "API disabled" answer.
@@ -37,8 +40,9 @@ ALLOWED_KINDS: dict[str, frozenset[str]] = {
     FaultEndpoint.IDENTITY: frozenset(FaultKind) - {FaultKind.BAD_SIGNATURE},
     FaultEndpoint.USERINFO: frozenset(FaultKind) - {FaultKind.BAD_SIGNATURE},
     FaultEndpoint.QUERY: frozenset(FaultKind) - {FaultKind.BAD_SIGNATURE},
+    FaultEndpoint.INTROSPECT: frozenset(FaultKind) - {FaultKind.API_DISABLED, FaultKind.BAD_SIGNATURE},
 }
-_OAUTH_ENDPOINTS = frozenset({FaultEndpoint.TOKEN, FaultEndpoint.REVOKE})
+_OAUTH_ENDPOINTS = frozenset({FaultEndpoint.TOKEN, FaultEndpoint.REVOKE, FaultEndpoint.INTROSPECT})
 
 
 def inject(endpoint: str, kind: str, times: int = 1, delay: float | None = None) -> EmulatorFault:
@@ -48,10 +52,10 @@ def inject(endpoint: str, kind: str, times: int = 1, delay: float | None = None)
     if kind not in ALLOWED_KINDS[endpoint]:
         allowed = ", ".join(sorted(ALLOWED_KINDS[endpoint]))
         raise ValueError(f"Fault {kind!r} does not apply to {endpoint}; choose from {allowed}.")
-    if times < 1:
-        raise ValueError("times must be at least 1.")
-    if delay is not None and (kind != FaultKind.TIMEOUT or delay < 0):
-        raise ValueError("delay applies only to a timeout fault and cannot be negative.")
+    if not 1 <= times <= MAX_TIMES:
+        raise ValueError(f"times must be between 1 and {MAX_TIMES}.")
+    if delay is not None and (kind != FaultKind.TIMEOUT or not 0 <= delay <= MAX_DELAY):
+        raise ValueError(f"delay applies only to a timeout fault and must be between 0 and {MAX_DELAY:g} seconds.")
     return EmulatorFault.objects.create(endpoint=endpoint, kind=kind, remaining=times, delay=delay)
 
 

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from salesforce_emulator import identity, tokens
+from salesforce_emulator import identity, limits, tokens
 from salesforce_emulator.errors import OAuthError
 from salesforce_emulator.models import AuthorizationCode, ConnectedApp, SalesforceUser
 
@@ -31,6 +31,15 @@ def grant(*, host: str, base_url: str, params: Mapping[str, str], authorization:
     return _refresh(host=host, base_url=base_url, app=app, params=params)
 
 
+def introspect(*, host: str, base_url: str, params: Mapping[str, str], authorization: str | None) -> dict[str, object]:
+    """Salesforce's introspection endpoint: the connected app asks about a token it was issued."""
+    app = _authenticate_client(params, authorization)
+    raw = params.get("token", "")
+    if not raw:
+        raise OAuthError("invalid_request", "missing required token parameter")
+    return tokens.introspect(raw, app=app, host=host, base_url=base_url)
+
+
 def _authenticate_client(params: Mapping[str, str], authorization: str | None) -> ConnectedApp:
     """Check the consumer key and secret from HTTP Basic or the body (reference §3)."""
     client_id, client_secret = params.get("client_id", ""), params.get("client_secret", "")
@@ -42,6 +51,8 @@ def _authenticate_client(params: Mapping[str, str], authorization: str | None) -
             raise OAuthError("invalid_client", "invalid client credentials") from None
         # RFC 6749 §2.3.1: both halves are form-urlencoded before joining.
         client_id, _, client_secret = (unquote(part) for part in decoded.partition(":"))
+    if not (limits.acceptable(client_id) and limits.acceptable(client_secret)):
+        raise OAuthError("invalid_client_id", "client identifier invalid")
     app = ConnectedApp.objects.filter(consumer_key=client_id).first() if client_id else None
     if app is None:
         raise OAuthError("invalid_client_id", "client identifier invalid")
@@ -123,11 +134,19 @@ def _check_active(user: SalesforceUser) -> None:
 
 
 def _refresh(*, host: str, base_url: str, app: ConnectedApp, params: Mapping[str, str]) -> dict[str, str]:
-    """Reference §5: a live refresh token buys a new access token and no new refresh token."""
-    refresh_token = tokens.live_refresh_token(params.get("refresh_token", ""), app=app)
+    """Reference §5: a live refresh token buys a new access token and, with rotation on, a new refresh token."""
+    presented = params.get("refresh_token", "")
+    refresh_token = tokens.live_refresh_token(presented, app=app)
     if refresh_token is None or refresh_token.user.organization.host != host:
+        tokens.revoke_rotated_out(presented, app=app)
         raise OAuthError("invalid_grant", "expired access/refresh token")
     _check_active(refresh_token.user)
+    refresh: dict[str, str] = {}
+    if app.rotate_refresh_tokens:
+        rotated = tokens.rotate_refresh_token(refresh_token, presented=presented, now=timezone.now())
+        if rotated is None:
+            raise OAuthError("invalid_grant", "expired access/refresh token")
+        refresh["refresh_token"] = rotated
     access_token = tokens.issue_access_token(
         app=app,
         user=refresh_token.user,
@@ -142,7 +161,7 @@ def _refresh(*, host: str, base_url: str, app: ConnectedApp, params: Mapping[str
         access_token=access_token,
         base_url=base_url,
         nonce="",
-        refresh={},
+        refresh=refresh,
     )
 
 

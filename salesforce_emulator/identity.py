@@ -6,6 +6,7 @@ Every URL is built on ``base_url``, the emulated host's root as the client reach
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from salesforce_emulator.models import SalesforceUser
 
 LATEST_API_VERSION = "67.0"
+_VERSION_RE = re.compile(r"[0-9]{2}\.[0-9]")
 
 
 def identity_url(base_url: str, user: SalesforceUser) -> str:
@@ -130,7 +132,7 @@ def resolve_version(requested: str | None) -> str:
     """Map the identity URL's ``version`` parameter to a number, or keep the ``{version}`` placeholder."""
     if requested == "latest":
         return LATEST_API_VERSION
-    if requested and requested.replace(".", "", 1).isdigit():
+    if requested and _VERSION_RE.fullmatch(requested):
         return requested
     return "{version}"
 

@@ -43,6 +43,9 @@ class ConnectedApp(models.Model):
     # Kept in plain text: Salesforce keys the token response's HMAC signature with it (reference §3).
     consumer_secret = models.CharField(max_length=255)
     scopes = models.CharField(max_length=255, help_text="Space-separated OAuth scopes the app may ask for.")
+    rotate_refresh_tokens = models.BooleanField(
+        default=False, help_text="Refresh token rotation: every refresh answers a new refresh token (reference §5)."
+    )
 
     class Meta:
         db_table = "sfemu_connected_app"
@@ -185,6 +188,20 @@ class RefreshToken(models.Model):
         return f"refresh token of {self.user} from {self.created_at:%Y-%m-%d %H:%M:%S}"
 
 
+class RotatedRefreshToken(models.Model):
+    """A refresh token that rotation replaced: presenting it again revokes the grant (reference §5)."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    refresh_token = models.ForeignKey(RefreshToken, on_delete=models.CASCADE, related_name="rotated")
+    rotated_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "sfemu_rotated_refresh_token"
+
+    def __str__(self) -> str:
+        return f"rotated-out token of {self.refresh_token}"
+
+
 class AccessToken(models.Model):
     """An access token (a session): valid until revoked or until the session timeout passes."""
 
@@ -216,6 +233,7 @@ class FaultEndpoint(models.TextChoices):
     IDENTITY = "identity"
     USERINFO = "userinfo"
     QUERY = "query"
+    INTROSPECT = "introspect"
 
 
 class FaultKind(models.TextChoices):

@@ -130,6 +130,15 @@ def register_callback_url(url: str) -> None:
     CallbackUrl.objects.get_or_create(app=app, url=url)
 
 
+def refresh_token_rotation(enabled: bool | None = None) -> bool:
+    """Turn the connected app's refresh token rotation on or off (None: leave it); return the setting."""
+    app = _connected_app()
+    if enabled is not None and enabled != app.rotate_refresh_tokens:
+        app.rotate_refresh_tokens = enabled
+        app.save(update_fields=["rotate_refresh_tokens"])
+    return app.rotate_refresh_tokens
+
+
 def demo_users(host: str) -> list[DemoUser]:
     """List the demo users that log in on ``host``, for the login page's DEBUG help box."""
     return [user for org in DEMO_ORGS if org.host == host for user in org.users]

@@ -8,28 +8,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from salesforce_emulator import rest
 from salesforce_emulator.errors import RestError
+from salesforce_emulator.limits import MAX_SOQL_LENGTH
 from salesforce_emulator.models import PERMISSIONS, AccessToken, SalesforceUser
 
 ENTITY = "UserPermissionAccess"
 # UserPermissionAccess records carry this fixed id rather than a real record's.
 RECORD_ID = "000000000000000AAA"
-# Reference §1: the api scope (or full) admits a token to the REST API.
-REST_SCOPES = frozenset({"api", "full"})
 _SUPPORTED = "SELECT <fields> FROM UserPermissionAccess"
 _FIELDS = {name.lower(): name for name in ("Id", *PERMISSIONS)}
-_QUERY_RE = re.compile(r"^\s*SELECT\s+(?P<fields>.+?)\s+FROM\s+(?P<entity>\w+)\s*$", re.IGNORECASE | re.DOTALL)
+# One token per match, a word or a comma; whitespace between them is skipped one character at a time and
+# never backtracked over, so tokenising is linear in the query's length.
+_TOKEN_RE = re.compile(r"[^\s,]+|,")
 _FIELD_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def execute(token: AccessToken | None, *, query: str, version: str) -> dict[str, Any]:
     """Run a REST query for the token's user, refusing as Salesforce's REST API does (reference §5, §8)."""
-    if token is None:
-        raise RestError(401, "INVALID_SESSION_ID", "Session expired or invalid")
-    if not token.scope_set & REST_SCOPES:
-        raise RestError(401, "INVALID_SESSION_ID", "This session is not valid for use with the REST API")
-    if not token.user.organization.api_enabled:
-        raise RestError(403, "API_DISABLED_FOR_ORG", "The REST API is not enabled for this Organization.")
+    token = rest.require_session(token)
     return answer(token.user, fields=parse(query), version=version)
 
 
@@ -38,13 +35,23 @@ def parse(query: str) -> list[str]:
 
     Keywords and field names are case-insensitive, as in SOQL; fields are separated by commas with any
     whitespace around them. Anything beyond ``SELECT … FROM UserPermissionAccess`` is refused as
-    ``MALFORMED_QUERY``: the emulator does not pretend to run other queries.
+    ``MALFORMED_QUERY``: the emulator does not pretend to run other queries. So is a statement longer than
+    Salesforce's limit. The parse is linear in the query's length, however the whitespace is spread.
     """
-    match = _QUERY_RE.match(query)
-    if match is None or match["entity"].lower() != ENTITY.lower():
+    if len(query) > MAX_SOQL_LENGTH:
+        raise RestError(400, "MALFORMED_QUERY", f"SOQL statements cannot be longer than {MAX_SOQL_LENGTH} characters")
+    tokens = _TOKEN_RE.findall(query)
+    if (
+        len(tokens) < 4
+        or tokens[0].upper() != "SELECT"
+        or tokens[-2].upper() != "FROM"
+        or tokens[-1].lower() != ENTITY.lower()
+    ):
         raise _malformed(query)
-    names = [name.strip() for name in match["fields"].split(",")]
-    if not all(_FIELD_RE.match(name) for name in names):
+    # Between SELECT and FROM: name, then any number of ", name".
+    field_list = tokens[1:-2]
+    names, separators = field_list[0::2], field_list[1::2]
+    if len(field_list) % 2 == 0 or any(sep != "," for sep in separators) or not all(map(_FIELD_RE.match, names)):
         raise _malformed(query)
     fields: list[str] = []
     for name in names:

@@ -16,12 +16,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from salesforce_emulator.identity import identity_url
 from salesforce_emulator.models import (
     AccessToken,
     AuthorizationCode,
     AuthorizationRequest,
     ConnectedApp,
     RefreshToken,
+    RotatedRefreshToken,
     SalesforceUser,
 )
 
@@ -134,6 +136,37 @@ def _revoke_refresh_tokens(which: Q, *, now: datetime) -> int:
     return len(ids)
 
 
+def rotate_refresh_token(refresh_token: RefreshToken, *, presented: str, now: datetime) -> str | None:
+    """Replace a refresh token with a new one (rotation on) and return it; None when it was already rotated.
+
+    Reference §5: the old token is invalidated, and presenting a rotated-out token revokes the current one
+    with its access tokens. The swap is one conditional UPDATE, so of two concurrent refreshes with the
+    same token one wins and the other counts as reuse. The approval (the row) keeps its age.
+    """
+    raw = "5Aep861" + secrets.token_urlsafe(64)
+    with transaction.atomic():
+        swapped = RefreshToken.objects.filter(
+            pk=refresh_token.pk, token_hash=digest(presented), revoked_at__isnull=True
+        ).update(token_hash=digest(raw))
+        if swapped:
+            RotatedRefreshToken.objects.create(
+                token_hash=digest(presented), refresh_token=refresh_token, rotated_at=now
+            )
+            return raw
+    revoke_rotated_out(presented, app=refresh_token.app)
+    return None
+
+
+def revoke_rotated_out(raw: str, *, app: ConnectedApp) -> bool:
+    """Revoke the grant whose rotated-out token ``raw`` was presented again (reference §5); tell if it was one."""
+    rotated = RotatedRefreshToken.objects.filter(token_hash=digest(raw), refresh_token__app=app).first()
+    if rotated is None:
+        return False
+    with transaction.atomic():
+        _revoke_refresh_tokens(Q(pk=rotated.refresh_token_id), now=timezone.now())
+    return True
+
+
 def live_refresh_token(raw: str, *, app: ConnectedApp) -> RefreshToken | None:
     """Return the unrevoked refresh token ``raw`` issued to ``app``, or None."""
     return (
@@ -141,6 +174,54 @@ def live_refresh_token(raw: str, *, app: ConnectedApp) -> RefreshToken | None:
         .filter(token_hash=digest(raw), app=app, revoked_at__isnull=True)
         .first()
     )
+
+
+def introspect(raw: str, *, app: ConnectedApp, host: str, base_url: str) -> dict[str, object]:
+    """Answer Salesforce's token introspection (RFC 7662) for a token issued to ``app`` on ``host``.
+
+    Active access tokens carry ``exp`` (their session's end), ``iat`` and ``nbf`` in seconds; refresh tokens
+    have no expiry (valid until revoked, the default policy). Anything else is ``{"active": false}``.
+    """
+    now = timezone.now()
+    access = (
+        AccessToken.objects.select_related("user__organization")
+        .filter(
+            token_hash=digest(raw),
+            app=app,
+            revoked_at__isnull=True,
+            expires_at__gt=now,
+            user__is_active=True,
+            user__organization__host=host,
+        )
+        .first()
+    )
+    if access is not None:
+        issued = int(access.issued_at.timestamp())
+        return {
+            "active": True,
+            "scope": access.scopes,
+            "client_id": app.consumer_key,
+            "username": access.user.username,
+            "sub": identity_url(base_url, access.user),
+            "token_type": "access_token",
+            "exp": int(access.expires_at.timestamp()),
+            "iat": issued,
+            "nbf": issued,
+        }
+    refresh = live_refresh_token(raw, app=app)
+    if refresh is not None and refresh.user.organization.host == host and refresh.user.is_active:
+        issued = int(refresh.created_at.timestamp())
+        return {
+            "active": True,
+            "scope": refresh.scopes,
+            "client_id": app.consumer_key,
+            "username": refresh.user.username,
+            "sub": identity_url(base_url, refresh.user),
+            "token_type": "refresh_token",
+            "iat": issued,
+            "nbf": issued,
+        }
+    return {"active": False}
 
 
 def authenticate(authorization: str | None, *, host: str, fallback: str | None = None) -> AccessToken | None:

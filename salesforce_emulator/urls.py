@@ -37,9 +37,16 @@ urlpatterns = [
     path("<sf_host:host>/consent", views.consent, name="consent"),
     path("<sf_host:host>/services/oauth2/token", views.token, name="token"),
     path("<sf_host:host>/services/oauth2/revoke", views.revoke, name="revoke"),
+    path("<sf_host:host>/services/oauth2/introspect", views.introspect, name="introspect"),
     path("<sf_host:host>/services/oauth2/userinfo", views.userinfo, name="userinfo"),
     path("<sf_host:host>/id/<str:org_id>/<str:user_id>", views.identity_url, name="identity"),
+    path("<sf_host:host>/services/data", views.rest_versions),
+    path("<sf_host:host>/services/data/", views.rest_versions, name="rest_versions"),
+    path("<sf_host:host>/services/data/v<sf_version:version>", views.rest_resources),
+    path("<sf_host:host>/services/data/v<sf_version:version>/", views.rest_resources, name="rest_resources"),
     path("<sf_host:host>/services/data/v<sf_version:version>/query", views.query, name="query"),
     path("<sf_host:host>/services/data/v<sf_version:version>/query/", views.query),
+    # Reference §8: every other REST path answers Salesforce's JSON NOT_FOUND, never an HTML page.
+    path("<sf_host:host>/services/<path:path>", views.rest_not_found),
     path("_faults/", views.fault_control, name="faults"),
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from salesforce_emulator import authorization, faults, grants, identity, ids, seed, soql, tokens
+from salesforce_emulator import authorization, faults, grants, identity, ids, limits, rest, seed, soql, tokens
 from salesforce_emulator.errors import LoginRefused, OAuthError, RedirectError, RestError
 from salesforce_emulator.models import AccessToken, AuthorizationRequest, EmulatorFault, FaultKind, Host
 
@@ -33,6 +33,9 @@ LOGIN_FAILED = (
 )
 # Scopes that let a token read the identity URL and UserInfo (reference §1: id and its synonyms).
 IDENTITY_SCOPES = frozenset({"id", "profile", "email", "address", "phone", "openid", "full"})
+# The refusal of a parameter the emulator will not read (limits.py), in each endpoint's own shape; the
+# value itself is never stored or echoed.
+HOSTILE_PARAMETER = "a request parameter is too long or contains a forbidden character"
 
 
 def _html_page(view: View) -> View:
@@ -62,6 +65,11 @@ def _no_store(view: View) -> View:
     return wrapped
 
 
+def _parameters(query: QueryDict) -> Iterator[tuple[str, str]]:
+    """Every (name, value) pair of a query or form, repeated names included."""
+    return ((name, value) for name, values in query.lists() for value in values)
+
+
 def _base_url(request: HttpRequest, host: str) -> str:
     """Return the emulated host's root as the client reached it, e.g. ``http://…/_emulator/salesforce/production``."""
     token_url = reverse("salesforce_emulator:token", kwargs={"host": host})
@@ -74,6 +82,9 @@ def _base_url(request: HttpRequest, host: str) -> str:
 @_html_page
 @require_GET
 def authorize(request: HttpRequest, host: str) -> HttpResponseBase:
+    if not limits.all_acceptable(_parameters(request.GET), limits={"nonce": limits.MAX_NONCE_LENGTH}):
+        # Neither the client nor the state can be trusted to carry a redirect: the error page.
+        return _error_page(request, host, OAuthError("invalid_request", HOSTILE_PARAMETER))
     try:
         client = authorization.verify_client(params=request.GET)
     except OAuthError as error:
@@ -113,6 +124,8 @@ def login(request: HttpRequest, host: str) -> HttpResponseBase:
         )
     except LoginRefused as refusal:
         username = request.POST.get("username", "")
+        if not limits.acceptable(username, max_length=limits.MAX_USERNAME_LENGTH):
+            username = ""
         return _login_page(request, refusal.pending, username=username, error=LOGIN_FAILED)
     except RedirectError as error:
         return HttpResponseRedirect(error.location)
@@ -183,6 +196,8 @@ def _render(
 @require_POST
 @faults.point("token")
 def token(request: HttpRequest, host: str) -> HttpResponseBase:
+    if not limits.all_acceptable(_parameters(request.POST)):
+        return JsonResponse(OAuthError("invalid_request", HOSTILE_PARAMETER).as_dict(), status=400)
     try:
         body = grants.grant(
             host=host,
@@ -201,12 +216,35 @@ def token(request: HttpRequest, host: str) -> HttpResponseBase:
 @faults.point("revoke")
 def revoke(request: HttpRequest, host: str) -> HttpResponseBase:
     """Reference §6: 200 with an empty body, or 400 naming why; GET ``?token=`` works too."""
-    raw = (request.POST if request.method == "POST" else request.GET).get("token", "")
+    params = request.POST if request.method == "POST" else request.GET
+    if not limits.all_acceptable(_parameters(params)):
+        return JsonResponse(OAuthError("invalid_request", HOSTILE_PARAMETER).as_dict(), status=400)
+    raw = params.get("token", "")
     if not raw:
         return JsonResponse(OAuthError("unsupported_token_type", "unsupported token type").as_dict(), status=400)
     if not tokens.revoke(raw, host=host):
         return JsonResponse(OAuthError("invalid_token", "invalid token").as_dict(), status=400)
     return HttpResponse(status=200)
+
+
+@csrf_exempt
+@_no_store
+@require_POST
+@faults.point("introspect")
+def introspect(request: HttpRequest, host: str) -> HttpResponseBase:
+    """Token introspection: ``active`` and, for a live access token, its ``exp`` (seconds)."""
+    if not limits.all_acceptable(_parameters(request.POST)):
+        return JsonResponse(OAuthError("invalid_request", HOSTILE_PARAMETER).as_dict(), status=400)
+    try:
+        body = grants.introspect(
+            host=host,
+            base_url=_base_url(request, host),
+            params=request.POST,
+            authorization=request.headers.get("Authorization"),
+        )
+    except OAuthError as error:
+        return JsonResponse(error.as_dict(), status=400)
+    return JsonResponse(body)
 
 
 # --- Identity URL, UserInfo -------------------------------------------------------------------------
@@ -256,18 +294,61 @@ def userinfo(request: HttpRequest, host: str) -> HttpResponseBase:
     )
 
 
-# --- REST query -----------------------------------------------------------------------------------
+# --- REST API: versions, resources, the query, and every other path --------------------------------
 
 
-@require_GET
+def _rest_error(error: RestError) -> JsonResponse:
+    return JsonResponse(error.as_list(), status=error.status, safe=False)
+
+
+def _rest(*, methods: frozenset[str] = frozenset({"GET", "HEAD"})) -> Callable[[View], View]:
+    """Serve a REST resource as Salesforce does: JSON errors only, the URI bounded, token auth (no CSRF)."""
+
+    def decorator(view: View) -> View:
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if len(request.get_full_path().encode()) > limits.MAX_REST_URI_BYTES:
+                return _rest_error(rest.uri_too_long())
+            if request.method not in methods:
+                return _rest_error(rest.method_not_allowed(request.method or ""))
+            try:
+                return view(request, *args, **kwargs)
+            except RestError as error:
+                return _rest_error(error)
+
+        return wrapped
+
+    return decorator
+
+
+@_rest()
+def rest_versions(request: HttpRequest, host: str) -> HttpResponseBase:
+    """``GET /services/data/``: every version, no authentication needed."""
+    return JsonResponse(rest.versions(), safe=False)
+
+
+@_rest()
+def rest_resources(request: HttpRequest, host: str, version: str) -> HttpResponseBase:
+    """``GET /services/data/vNN.N/``: the version's resources, for a live REST session."""
+    rest.check_version(version)
+    token = rest.require_session(tokens.authenticate(request.headers.get("Authorization"), host=host))
+    identity_url = identity.identity_url(_base_url(request, host), token.user)
+    return JsonResponse(rest.resources(version, identity_url=identity_url))
+
+
+@_rest()
 @faults.point("query")
 def query(request: HttpRequest, host: str, version: str) -> HttpResponseBase:
+    rest.check_version(version)
     token = tokens.authenticate(request.headers.get("Authorization"), host=host)
-    try:
-        result = soql.execute(token, query=request.GET.get("q", ""), version=version)
-    except RestError as error:
-        return JsonResponse(error.as_list(), status=error.status, safe=False)
-    return JsonResponse(result)
+    return JsonResponse(soql.execute(token, query=request.GET.get("q", ""), version=version))
+
+
+@_rest(methods=frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}))
+def rest_not_found(request: HttpRequest, host: str, path: str = "") -> HttpResponseBase:
+    """Any other path below ``services/``: Salesforce's JSON ``NOT_FOUND``, never an HTML page."""
+    raise rest.not_found()
 
 
 # --- Fault control (tests and manual trials) ----------------------------------------------------------
@@ -290,6 +371,8 @@ def fault_control(request: HttpRequest) -> HttpResponseBase:
             times=int(data.get("times") or 1),
             delay=float(data["delay"]) if data.get("delay") not in (None, "") else None,
         )
+    except OverflowError:
+        return JsonResponse({"error": f"times must be between 1 and {faults.MAX_TIMES}."}, status=400)
     except (TypeError, ValueError) as error:
         return JsonResponse({"error": str(error)}, status=400)
     return JsonResponse(_fault_json(fault), status=201)

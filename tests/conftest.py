@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from tests.factories import PASSWORD, AccountFactory, UserFactory
+
+# --- Hypothesis profiles (property tests: tests/*/test_properties.py) ---------------------------------
+# "ci" is the default, sized so every property test together stays well under a minute per database;
+# HYPOTHESIS_PROFILE=dev runs a quick sample, HYPOTHESIS_PROFILE=deep an occasional long sweep. Examples
+# share one test database transaction, so function-scoped fixtures are expected, and database work makes
+# timing noisy, so there is no per-example deadline.
+_PROPERTY_DEFAULTS = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    "print_blob": True,
+}
+hypothesis_settings.register_profile("ci", max_examples=100, **_PROPERTY_DEFAULTS)
+hypothesis_settings.register_profile("dev", max_examples=20, **_PROPERTY_DEFAULTS)
+hypothesis_settings.register_profile("deep", max_examples=2000, **_PROPERTY_DEFAULTS)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(autouse=True)

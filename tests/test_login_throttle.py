@@ -44,6 +44,34 @@ def test_one_address_guessing_many_usernames_is_locked(db):
     assert attempt("someone", PASSWORD, ip="10.2.2.2").status_code == 302
 
 
+def test_valid_logins_interleaved_with_guesses_still_lock_the_address(db):
+    """Issue 11 item 2: an attacker holding one account cannot reset the address's count by logging in."""
+    UserFactory(username="insider")
+    UserFactory(username="bystander")
+    guesses = []
+    for n in range(3):
+        guesses.append(attempt(f"target{n}", ip="10.6.6.6").status_code)
+        if n < 2:
+            assert attempt("insider", PASSWORD, ip="10.6.6.6").status_code == 302
+    assert guesses == [200, 200, 429]
+    assert attempt("target9", ip="10.6.6.6").status_code == 429
+    assert attempt("insider", PASSWORD, ip="10.6.6.6").status_code == 429
+    assert attempt("bystander", PASSWORD, ip="10.7.7.7").status_code == 302  # other addresses unaffected
+
+
+def test_a_successful_login_clears_only_its_own_usernames_failures(db):
+    UserFactory(username="typo")
+    for _ in range(2):
+        attempt("typo", ip="10.8.8.8")
+    attempt("someone-else", ip="10.9.9.1")
+    attempt("someone-else", ip="10.9.9.2")
+    assert attempt("typo", PASSWORD, ip="10.8.8.8").status_code == 302
+    for _ in range(2):  # the two earlier mistakes no longer count against "typo" or its address
+        attempt("typo", ip="10.8.8.8")
+    assert attempt("typo", PASSWORD, ip="10.8.8.8").status_code == 302
+    assert attempt("someone-else", ip="10.9.9.3").status_code == 429  # other usernames keep their count
+
+
 def test_unknown_and_known_usernames_get_the_same_answer(db):
     UserFactory(username="known")
 

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import environ
 from csp.constants import NONE, SELF
 
+from vcc_portal.loopback import is_loopback_http
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -96,7 +98,10 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# A success clears only its own username's failures: axes' own reset also clears the client address's,
+# which lets a holder of one account interleave valid logins with guesses at others (issue 11).
 AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "vcc_portal.login_throttle.UsernameResetDatabaseHandler"
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "vcc_portal.client_ip.client_ip"
 # How many reverse proxies in front of the portal append to X-Forwarded-For (0: use the socket address).
@@ -171,6 +176,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"  # not Strict: the OAuth callback is a cross-site top-level GET
 CSRF_COOKIE_SAMESITE = "Lax"
+# Scripts read the token from the page's form (static/js/crm_admin.js), never from the cookie (checklist C3).
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
@@ -265,7 +272,31 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Background work (Django's tasks API through the django-tasks backport) -------------------------
-TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend")}}
+# The database queue survives restarts and serves workers on several machines (`manage.py run_worker`).
+# Redis instead is configuration alone: TASKS_BACKEND=django_tasks_rq.RQBackend and TASKS_REDIS_URL.
+DATABASE_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
+REDIS_TASKS_BACKEND = "django_tasks_rq.RQBackend"
+TASKS = {"default": {"BACKEND": env.str("TASKS_BACKEND", default=DATABASE_TASKS_BACKEND)}}
+INSTALLED_APPS.append("django_tasks_db")
+if TASKS["default"]["BACKEND"] == REDIS_TASKS_BACKEND:
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": env.str("TASKS_REDIS_URL", default="redis://127.0.0.1:6379/0")}}
+
+# --- Link health, revoke retries, access tokens (crm_admin.services.health, revokes, grants) ---------
+HEALTH_CHECK_INTERVAL = timedelta(seconds=env.int("HEALTH_CHECK_INTERVAL_SECONDS", default=6 * 60 * 60))
+# Temporary failures (timeout, 5xx, rate limit) flip a link to "needs attention" only after this long.
+HEALTH_CHECK_GRACE_PERIOD = timedelta(seconds=env.int("HEALTH_CHECK_GRACE_SECONDS", default=24 * 60 * 60))
+HEALTH_CHECK_RETRY_INTERVAL = timedelta(seconds=env.int("HEALTH_CHECK_RETRY_SECONDS", default=15 * 60))
+REVOKE_RETRY_BASE = timedelta(seconds=env.int("REVOKE_RETRY_BASE_SECONDS", default=5))
+REVOKE_RETRY_MAX = timedelta(seconds=env.int("REVOKE_RETRY_MAX_SECONDS", default=60 * 60))
+# Salesforce sends no expires_in (reference §3); introspection tells the expiry, else this conservative
+# lifetime applies: 15 minutes is the shortest session timeout an org can set.
+SALESFORCE_ACCESS_TOKEN_TTL = timedelta(seconds=env.int("SALESFORCE_ACCESS_TOKEN_TTL_SECONDS", default=15 * 60))
+
+# --- Email (health notices to account admins, sent by the worker) -----------------------------------
+# EMAIL_URL e.g. smtp+tls://user:password@smtp.example.com:587 (django-environ's email URL).
+vars().update(env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="VCC CRM Admin <no-reply@localhost>")
 
 # --- Logging: our own log calls never carry tokens, codes, state or secrets (checklist E5) -----------
 LOGGING = {
@@ -287,9 +318,10 @@ LOGGING = {
     },
 }
 
-if SALESFORCE_EMULATOR:
-    # oauthlib refuses plain-HTTP token URLs; the emulator on this machine is HTTP. Never set otherwise
-    # (the configuration check refuses the emulator with DEBUG off).
+
+if DEBUG and any(is_loopback_http(url) for url in (SALESFORCE_PRODUCTION_LOGIN_URL, SALESFORCE_SANDBOX_LOGIN_URL)):
+    # oauthlib refuses plain-HTTP token URLs; a Salesforce stand-in on this machine (the emulator) is HTTP.
+    # Only with DEBUG on and a loopback login URL: the configuration check refuses every other http:// URL.
     import os
 
     os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")

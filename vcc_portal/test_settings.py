@@ -19,3 +19,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Client.login() authenticates without a request, which django-axes refuses; the throttling tests turn
 # it back on (tests/test_login_throttle.py).
 AXES_ENABLED = False
+
+# Tasks run in-process; the tests that run a real worker process configure the queue themselves.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,5 +1,5 @@
 """The HTTP client for Salesforce. Nothing else in the portal talks to Salesforce."""
 
-from crm_admin.salesforce.client import Identity, SalesforceClient, TokenResponse
+from crm_admin.salesforce.client import Identity, Introspection, SalesforceClient, TokenResponse
 
-__all__ = ["Identity", "SalesforceClient", "TokenResponse"]
+__all__ = ["Identity", "Introspection", "SalesforceClient", "TokenResponse"]

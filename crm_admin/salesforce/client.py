@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -42,6 +43,14 @@ class TokenResponse:
     id_url: str
     issued_at: str
     scope: str
+
+
+@dataclass(frozen=True)
+class Introspection:
+    """What Salesforce's introspection endpoint says of a token (RFC 7662); ``expires_at`` may be unknown."""
+
+    active: bool
+    expires_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -146,13 +155,34 @@ class SalesforceClient:
         )
         return self._validated(raw, require_refresh_token=False)
 
+    def introspect(self, *, token: str) -> Introspection:
+        """Ask Salesforce whether a token is active and until when (``/services/oauth2/introspect``)."""
+        response = self._request(
+            "POST",
+            f"{self.login_url}/services/oauth2/introspect",
+            data={
+                "token": token,
+                "token_type_hint": "access_token",
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            },
+            headers={"Accept": "application/json"},
+        )
+        body = self._json_or_none(response, "active") if response.status_code == 200 else None
+        if not isinstance(body, bool):
+            logger.warning("Salesforce introspection answered HTTP %s without a verdict", response.status_code)
+            raise exceptions.SalesforceUnavailableError()
+        return Introspection(active=body, expires_at=_epoch_seconds(response.json().get("exp")))
+
     def revoke(self, *, token: str) -> None:
         """Revoke a refresh token (and its access tokens) or an access token (reference §6).
 
         ``invalid_token`` means Salesforce no longer knows it: already revoked, which is what we wanted.
+        A 200 whose body is neither empty (reference §6) nor JSON is a garbled answer, not a confirmation:
+        the caller keeps the grant queued, since forgetting a live grant costs an approval (reference §11).
         """
         response = self._request("POST", f"{self.login_url}/services/oauth2/revoke", data={"token": token})
-        if response.status_code == 200:
+        if response.status_code == 200 and _empty_or_json(response):
             return
         if response.status_code == 400 and self._json_or_none(response, "error") == "invalid_token":
             logger.info("Salesforce revoke: token was already invalid")
@@ -309,6 +339,26 @@ def _reject_unusable_token_response(response: requests.Response) -> requests.Res
     except ValueError:
         raise exceptions.SalesforceUnavailableError() from None
     return response
+
+
+def _epoch_seconds(value: Any) -> datetime | None:
+    """A time given as seconds since the epoch (RFC 7662 ``exp``), or None when absent or absurd."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _empty_or_json(response: requests.Response) -> bool:
+    if not response.content.strip():
+        return True
+    try:
+        response.json()
+    except ValueError:
+        return False
+    return True
 
 
 def _grant_token(raw: dict[str, Any]) -> str | None:

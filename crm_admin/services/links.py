@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -67,7 +69,12 @@ ATTEMPT_LIFETIME = timedelta(minutes=10)
 MAX_OPEN_ATTEMPTS_PER_SESSION = 10
 MAX_STARTS_PER_MINUTE = 20
 
+# RFC 6749 §4.1.2.1: an error code is printable ASCII but for the double quote and the backslash; 64
+# characters is ample for any real one.
+_OAUTH_ERROR_CODE = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}")
+
 CANCELLED_MESSAGE = "Linking was cancelled: the Salesforce window was closed before access was allowed."
+SUPERSEDED_MESSAGE = "Linking was not finished: it was superseded by a newer attempt. Start again if needed."
 
 
 def _digest(value: str) -> str:
@@ -99,15 +106,8 @@ def link_start(
     code_verifier = secrets.token_urlsafe(64)  # RFC 7636 §4.1: 43-128 characters (this is 86)
     with transaction.atomic(durable=True):
         session_hash = _digest(session_key)
-        if PendingAuthorization.objects.filter(user=user, created_at__gte=now - timedelta(minutes=1)).count() >= (
-            MAX_STARTS_PER_MINUTE
-        ):
-            raise TooManyAttemptsError()
-        open_attempts = PendingAuthorization.objects.filter(
-            session_key_hash=session_hash, consumed_at__isnull=True, outcome=AuthorizationOutcome.PENDING
-        ).order_by("-created_at")
-        stale = list(open_attempts.values_list("pk", flat=True)[MAX_OPEN_ATTEMPTS_PER_SESSION - 1 :])
-        PendingAuthorization.objects.filter(pk__in=stale).delete()
+        _start_rate_check(user=user, now=now)
+        _attempts_evict(session_hash=session_hash, now=now)
         attempt = PendingAuthorization.objects.create(
             state_hash=_digest(state),
             code_verifier_encrypted=crypto.encrypt(code_verifier),
@@ -138,6 +138,33 @@ def link_start(
     client = SalesforceClient.for_org_type(org_type)
     url = client.authorization_url(state=state, code_verifier=code_verifier, login_hint=login_hint)
     return LinkStart(attempt=attempt, authorize_url=url)
+
+
+def _start_rate_check(*, user: AbstractBaseUser, now: datetime) -> None:
+    """Refuse a start beyond ``MAX_STARTS_PER_MINUTE`` for this user (checklist F3).
+
+    Every start stays a row (eviction only closes attempts), so the count is exact; locking the user's
+    row makes concurrent starts of one user count each other.
+    """
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    recent = PendingAuthorization.objects.filter(user=user, created_at__gte=now - timedelta(minutes=1))
+    if recent.count() >= MAX_STARTS_PER_MINUTE:
+        raise TooManyAttemptsError()
+
+
+def _attempts_evict(*, session_hash: str, now: datetime) -> None:
+    """Close this session's oldest open attempts beyond the cap, keeping room for the new one.
+
+    Checklist F3 (allauth's ``MAX_STATES``): an evicted attempt is consumed, so its callback is refused,
+    but never deleted, so the start rate limit still counts it.
+    """
+    open_attempts = PendingAuthorization.objects.filter(
+        session_key_hash=session_hash, consumed_at__isnull=True, outcome=AuthorizationOutcome.PENDING
+    ).order_by("-created_at")
+    stale = list(open_attempts.values_list("pk", flat=True)[MAX_OPEN_ATTEMPTS_PER_SESSION - 1 :])
+    PendingAuthorization.objects.filter(pk__in=stale).update(
+        outcome=AuthorizationOutcome.FAILED, message=SUPERSEDED_MESSAGE, completed_at=now, consumed_at=now
+    )
 
 
 def authorization_consume(*, state: str, user: AbstractBaseUser, session_key: str) -> PendingAuthorization:
@@ -175,6 +202,8 @@ def authorization_consume(*, state: str, user: AbstractBaseUser, session_key: st
 
 def authorization_fail(*, attempt: PendingAuthorization, error: str) -> LinkError:
     """Record an error that Salesforce sent to the callback instead of a code; return it for display."""
+    if not _OAUTH_ERROR_CODE.fullmatch(error):
+        error = "malformed"  # anything else came from someone other than Salesforce; never stored as sent
     failure: LinkError
     if error in ("access_denied", "access-denied"):  # reference §2: the hyphen form appears in help pages
         failure, outcome, action = AccessDeniedError(), AuthorizationOutcome.DENIED, LinkEventAction.DENIED
@@ -190,7 +219,7 @@ def authorization_fail(*, attempt: PendingAuthorization, error: str) -> LinkErro
             account=attempt.account,
             actor=attempt.user,
             action=action,
-            detail={"reason": failure.code, "salesforce_error": error[:64], "org_type": attempt.org_type},
+            detail={"reason": failure.code, "salesforce_error": error, "org_type": attempt.org_type},
         )
     return failure
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from crm_admin import crypto
 from crm_admin.models import (
     LinkEvent,
+    LinkNotification,
     LinkStatus,
     PendingAuthorization,
     PendingRevoke,
@@ -32,6 +33,7 @@ pytestmark = pytest.mark.django_db
 
 REFRESH_TOKEN = "5Aep861admin-refresh-token-plaintext"
 REVOKE_TOKEN = "5Aep861admin-revoke-token-plaintext"
+ACCESS_TOKEN = "00Dadmin!cached-access-token-plaintext"
 CODE_VERIFIER = "admin-code-verifier-plaintext-" + "v" * 40
 
 
@@ -51,6 +53,9 @@ def staff_client(superuser) -> Client:
 def objects(account, other_account, admin_user, superuser) -> dict[type, object]:
     """One row of every registered model, with known secrets in the encrypted columns."""
     link = make_linked(account, ApiUserFactory(), refresh_token=REFRESH_TOKEN)
+    SalesforceToken.objects.filter(pk=link.token_id).update(
+        access_token_encrypted=crypto.encrypt(ACCESS_TOKEN), access_token_expires_at=timezone.now()
+    )
     link_services.link_mark_legacy(account=other_account, legacy_username="old@globex.example")
     now = timezone.now()
     attempt = PendingAuthorization.objects.create(
@@ -75,6 +80,7 @@ def objects(account, other_account, admin_user, superuser) -> dict[type, object]
         PendingAuthorization: attempt,
         PendingRevoke: revoke,
         LinkEvent: LinkEvent.objects.get(account=other_account),
+        LinkNotification: LinkNotification.objects.create(event=LinkEvent.objects.get(account=other_account)),
         get_user_model(): admin_user,
         Group: Group.objects.first(),
     }
@@ -84,13 +90,14 @@ def secrets_in_db() -> list[str]:
     """Every ciphertext stored, and the plaintexts behind them."""
     stored = [
         *SalesforceToken.objects.values_list("refresh_token_encrypted", flat=True),
+        *SalesforceToken.objects.exclude(access_token_encrypted="").values_list("access_token_encrypted", flat=True),
         *PendingRevoke.objects.values_list("token_encrypted", flat=True),
         *PendingAuthorization.objects.values_list("code_verifier_encrypted", flat=True),
         *PendingAuthorization.objects.values_list("state_hash", flat=True),
         *PendingAuthorization.objects.values_list("session_key_hash", flat=True),
         *SalesforceLink.objects.exclude(link_key=None).values_list("link_key", flat=True),
     ]
-    return [*stored, REFRESH_TOKEN, REVOKE_TOKEN, CODE_VERIFIER, "gAAAAA"]
+    return [*stored, REFRESH_TOKEN, REVOKE_TOKEN, ACCESS_TOKEN, CODE_VERIFIER, "gAAAAA"]
 
 
 def _admin_url(model, action: str, *args) -> str:
@@ -98,7 +105,8 @@ def _admin_url(model, action: str, *args) -> str:
 
 
 def test_every_registered_model_has_a_row_in_the_fixture(objects):
-    third_party = {"axes"}  # django-axes' own read-mostly admin for login attempts
+    # django-axes' own read-mostly admin for login attempts; django-tasks-db's for the task queue
+    third_party = {"axes", "django_tasks_database"}
     ours = {model for model in admin.site._registry if model._meta.app_label not in third_party}
     assert ours == set(objects)
 

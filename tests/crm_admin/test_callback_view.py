@@ -123,3 +123,39 @@ def test_abandon_and_status_are_for_the_owner_only(admin_client_, account):
     response = admin_client_.post(abandon_url, {"ref": str(ref)})
     assert response.json()["status"] == "abandoned" and "cancelled" in response.json()["message"]
     assert PendingAuthorization.objects.get().outcome == AuthorizationOutcome.ABANDONED
+
+
+def test_twenty_five_quick_starts_from_one_browser_session_hit_the_rate_limit(admin_client_):
+    """Issue 11 item 1: the per-user start limit holds within one session, however many are evicted."""
+    from crm_admin.services.links import MAX_OPEN_ATTEMPTS_PER_SESSION, MAX_STARTS_PER_MINUTE
+
+    statuses = [
+        admin_client_.post(
+            "/accounts/acme/crm-admin/salesforce/link/", {"org_type": "production", "display": "popup"}
+        ).status_code
+        for _ in range(25)
+    ]
+    assert statuses == [302] * MAX_STARTS_PER_MINUTE + [400] * (25 - MAX_STARTS_PER_MINUTE)
+    assert PendingAuthorization.objects.count() == MAX_STARTS_PER_MINUTE
+    assert PendingAuthorization.objects.filter(consumed_at__isnull=True).count() == MAX_OPEN_ATTEMPTS_PER_SESSION
+    refused = admin_client_.post(
+        "/accounts/acme/crm-admin/salesforce/link/", {"org_type": "production", "display": "popup"}
+    )
+    assert "Too many linking attempts" in refused.content.decode()
+
+
+def test_an_error_that_is_not_an_oauth_error_code_is_recorded_as_malformed(admin_client_, account):
+    """Found by the callback property test: a NUL in ``error`` could not be stored on PostgreSQL (a 500)."""
+    state = start(admin_client_)
+    response = admin_client_.get(CALLBACK, {"error": "access_denied\x00<script>", "state": state})
+    assert response.status_code == 302
+    attempt = PendingAuthorization.objects.get()
+    assert attempt.outcome == AuthorizationOutcome.FAILED and attempt.consumed_at is not None
+    assert LinkEvent.objects.get().detail["salesforce_error"] == "malformed"
+    assert SalesforceLink.objects.get(account=account).status == "unlinked"
+
+
+def test_a_well_formed_error_code_is_recorded_as_sent(admin_client_):
+    state = start(admin_client_)
+    admin_client_.get(CALLBACK, {"error": "inactive_user", "error_description": "user is not active", "state": state})
+    assert LinkEvent.objects.get().detail["salesforce_error"] == "inactive_user"

@@ -195,7 +195,8 @@ def _counts() -> dict[str, int]:
     }
 
 
-def test_seed_demo_is_idempotent_and_creates_the_legacy_demo_link():
+def test_seed_demo_is_idempotent_and_creates_the_legacy_demo_link(settings):
+    settings.DEBUG = True
     run("seed_demo")
     first = _counts()
     run("seed_demo")
@@ -205,6 +206,16 @@ def test_seed_demo_is_idempotent_and_creates_the_legacy_demo_link():
     assert legacy.status == LinkStatus.LEGACY
     assert legacy.legacy_username == "integration@globex.example"
     assert LinkEvent.objects.filter(account__slug="globex", action="legacy").count() == 1
+
+
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    """Issue 11 item 3: demo users with the published password never reach a production database."""
+    settings.DEBUG = False
+    before = _counts()
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        run("seed_demo")
+    assert _counts() == before
+    assert not get_user_model().objects.filter(username="admin").exists()
 
 
 def test_retry_pending_revokes_with_nothing_queued():

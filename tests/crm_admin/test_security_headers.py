@@ -177,3 +177,13 @@ def test_link_start_response_is_not_cached(admin_user, account):
     )
     assert response.status_code == 302
     assert "no-store" in response["Cache-Control"]
+
+
+def test_the_csrf_cookie_is_http_only_and_no_script_reads_cookies(db):
+    """Issue 11 item 5 (checklist C3): the pages take the CSRF token from the form, never the cookie."""
+    response = Client().get("/login/")
+    cookie = response.cookies["csrftoken"]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    for script in (PROJECT_ROOT / "static" / "js").glob("*.js"):
+        assert "cookie" not in script.read_text().lower(), script.name

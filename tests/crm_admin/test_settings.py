@@ -143,7 +143,7 @@ print(json.dumps({
         "SESSION_COOKIE_NAME", "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE",
         "SESSION_COOKIE_PATH", "SESSION_COOKIE_DOMAIN",
         "CSRF_COOKIE_NAME", "CSRF_COOKIE_SECURE", "CSRF_COOKIE_SAMESITE", "CSRF_COOKIE_PATH",
-        "CSRF_COOKIE_DOMAIN",
+        "CSRF_COOKIE_DOMAIN", "CSRF_COOKIE_HTTPONLY",
     ]
 }))
 """
@@ -162,6 +162,7 @@ def test_production_cookies_are_host_prefixed_secure_and_lax(production_env):
         assert values[f"{prefix}_COOKIE_PATH"] == "/"
         assert values[f"{prefix}_COOKIE_DOMAIN"] is None
     assert values["SESSION_COOKIE_HTTPONLY"] is True
+    assert values["CSRF_COOKIE_HTTPONLY"] is True
 
 
 def test_deploy_checks_pass_with_a_production_environment(production_env):
@@ -177,3 +178,12 @@ def test_deploy_checks_catch_a_weakened_production_environment(production_env, o
     result = manage({**production_env, **override}, "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode != 0
     assert warning in result.stderr
+
+
+def test_seed_demo_refuses_a_production_environment(production_env, tmp_path):
+    """Issue 11 item 3: with DEBUG off, ``manage.py seed_demo`` stops before touching the database."""
+    database = tmp_path / "production.sqlite3"
+    result = manage({**production_env, "DATABASE_URL": f"sqlite:///{database}"}, "seed_demo")
+    assert result.returncode != 0
+    assert "DEBUG is off" in result.stderr
+    assert not database.exists()

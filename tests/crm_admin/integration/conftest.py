@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.conftest import logged_in
+from tests.crm_admin.integration.workers import processes  # noqa: F401  (fixture for the worker tests)
 from tests.salesforce_login import authorize
 
 EMULATOR_PASSWORD = "Emulator-Pass-1"

@@ -56,6 +56,40 @@ def test_access_log_redacts_the_callbacks_code_and_state():
     assert "code=[redacted]" in record.getMessage()
 
 
+def redacted_access_line(request_line: str) -> str:
+    from vcc_portal.logging import RedactQuerySecrets
+
+    record = logging.LogRecord(
+        "django.server", logging.INFO, __file__, 1, '"%s" %s %s', (request_line, "302", "0"), None
+    )
+    RedactQuerySecrets().filter(record)
+    return record.getMessage()
+
+
+@pytest.mark.parametrize(
+    "query_string",
+    [
+        "%73tate=SECRETSTATE&%63ode=SECRETCODE",
+        "st%61te=SECRETSTATE&c%6Fd%65=SECRETCODE",
+        "%2573tate=SECRETSTATE&%25%36%33ode=SECRETCODE",
+        "STATE=SECRETSTATE&Code=SECRETCODE",
+        "x=1&&code=SECRETCODE&state=SECRETSTATE&y=2",
+        "next=%2Fcrm-admin%2Fsalesforce%2Fcallback%2F%3Fcode%3DSECRETCODE%26state%3DSECRETSTATE",
+        "%72efresh_token=SECRETCODE&access%5Ftoken=SECRETSTATE",
+    ],
+)
+def test_access_log_redacts_percent_encoded_parameter_names(query_string):
+    """Issue 11 item 4: names are compared after decoding, so ``%73tate=`` is ``state=``."""
+    line = redacted_access_line(f"GET /crm-admin/salesforce/callback/?{query_string} HTTP/1.1")
+    assert "SECRETCODE" not in line and "SECRETSTATE" not in line
+    assert "[redacted]" in line and line.endswith('HTTP/1.1" 302 0')
+
+
+def test_access_log_keeps_harmless_parameters():
+    line = redacted_access_line("GET /support/links/?q=acme&status=linked&codex=1 HTTP/1.1")
+    assert line == '"GET /support/links/?q=acme&status=linked&codex=1 HTTP/1.1" 302 0'
+
+
 def test_error_reports_hide_the_callbacks_code_and_state(rf, admin_user, monkeypatch):
     """The view's locals are masked in error reports (sensitive_variables); logs carry the path only."""
     from django.contrib.sessions.backends.db import SessionStore

@@ -181,6 +181,9 @@ def test_refresh_invalid_grant_is_reported_as_such(client):
     ("status", "body", "error"),
     [
         (200, "", None),
+        (200, {}, None),
+        (200, '{"access_token": "00D', exceptions.SalesforceUnavailableError),
+        (200, "<html>Maintenance</html>", exceptions.SalesforceUnavailableError),
         (400, {"error": "invalid_token", "error_description": "invalid token"}, None),
         (400, {"error": "unsupported_token_type"}, exceptions.SalesforceUnavailableError),
         (500, "oops", exceptions.SalesforceUnavailableError),

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.utils import timezone
 
 from crm_admin import exceptions
-from crm_admin.salesforce import Identity, SalesforceClient, TokenResponse
+from crm_admin.salesforce import Identity, Introspection, SalesforceClient, TokenResponse
 from crm_admin.services import links as link_services
 from tests.factories import salesforce_id
 
@@ -42,6 +44,10 @@ class FakeSalesforce:
     calls: list[tuple[str, dict]] = field(default_factory=list)
     revoked: list[str] = field(default_factory=list)
     refresh_invalid: set[str] = field(default_factory=set)
+    #: Refresh token rotation: every refresh answers a new refresh token and invalidates the old one.
+    rotate: bool = False
+    #: What introspection says a fresh access token's expiry is (None: no ``exp``).
+    access_token_lifetime: timedelta | None = timedelta(hours=2)
     _counter: itertools.count = field(default_factory=itertools.count)
 
     def called(self, name: str) -> int:
@@ -91,14 +97,24 @@ class FakeSalesforce:
         self._record("refresh", token=refresh_token)
         if refresh_token in self.refresh_invalid or refresh_token in self.revoked:
             raise exceptions.SalesforceOAuthError("invalid_grant")
+        rotated = None
+        if self.rotate:
+            self.refresh_invalid.add(refresh_token)
+            rotated = f"rotated-{next(self._counter)}"
         return TokenResponse(
             access_token="fresh-access",
-            refresh_token=None,
+            refresh_token=rotated or refresh_token,
             instance_url="https://acme.my.salesforce.com",
             id_url="https://login.salesforce.com/id/x/y",
             issued_at="1764000000000",
             scope="api",
         )
+
+    def introspect(self, client: SalesforceClient, *, token: str) -> Introspection:
+        self._record("introspect")
+        if self.access_token_lifetime is None:
+            return Introspection(active=True, expires_at=None)
+        return Introspection(active=True, expires_at=timezone.now() + self.access_token_lifetime)
 
 
 @pytest.fixture
@@ -109,6 +125,7 @@ def fake_sf(monkeypatch) -> FakeSalesforce:
     monkeypatch.setattr(SalesforceClient, "user_permissions", lambda self, **kw: fake.user_permissions(self, **kw))
     monkeypatch.setattr(SalesforceClient, "revoke", lambda self, **kw: fake.revoke(self, **kw))
     monkeypatch.setattr(SalesforceClient, "refresh", lambda self, **kw: fake.refresh(self, **kw))
+    monkeypatch.setattr(SalesforceClient, "introspect", lambda self, **kw: fake.introspect(self, **kw))
     return fake
 
 

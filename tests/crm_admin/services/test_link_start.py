@@ -5,9 +5,11 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from crm_admin import crypto
-from crm_admin.exceptions import TooManyAttemptsError
+from crm_admin.exceptions import AttemptInvalidError, TooManyAttemptsError
 from crm_admin.models import AuthorizationOutcome, LinkEvent, PendingAuthorization
 from crm_admin.salesforce.client import pkce_challenge
 from crm_admin.services import links as link_services
@@ -69,19 +71,47 @@ def test_login_hint_is_passed_to_salesforce(admin_user, account):
 
 
 def test_open_attempts_per_session_are_capped_and_the_oldest_evicted(admin_user, account):
-    first, _ = start_attempt(admin_user, account)
+    first, first_state = start_attempt(admin_user, account)
     for _ in range(link_services.MAX_OPEN_ATTEMPTS_PER_SESSION):
         start_attempt(admin_user, account)
     open_attempts = PendingAuthorization.objects.filter(outcome=AuthorizationOutcome.PENDING)
     assert open_attempts.count() == link_services.MAX_OPEN_ATTEMPTS_PER_SESSION
-    assert not PendingAuthorization.objects.filter(pk=first.attempt.pk).exists()
+    evicted = PendingAuthorization.objects.get(pk=first.attempt.pk)
+    assert evicted.outcome == AuthorizationOutcome.FAILED and evicted.consumed_at is not None
+    assert evicted.message == link_services.SUPERSEDED_MESSAGE
+    with pytest.raises(AttemptInvalidError):  # checklist F3: the evicted attempt's callback is refused
+        link_services.authorization_consume(state=first_state, user=admin_user, session_key=SESSION)
 
 
-def test_starting_too_often_is_refused(admin_user, account):
+def test_starting_too_often_from_several_sessions_is_refused(admin_user, account):
     for n in range(link_services.MAX_STARTS_PER_MINUTE):
-        start_attempt(admin_user, account, session_key=f"s{n}")
+        start_attempt(admin_user, account, session_key=f"s{n % 3}")
     with pytest.raises(TooManyAttemptsError):
         start_attempt(admin_user, account, session_key="another")
+
+
+def test_starting_too_often_from_one_session_is_refused(admin_user, account):
+    """Issue 11 item 1: evicting a session's oldest attempts must not erase them from the count."""
+    for _ in range(link_services.MAX_STARTS_PER_MINUTE):
+        start_attempt(admin_user, account, session_key=SESSION)
+    with pytest.raises(TooManyAttemptsError):
+        start_attempt(admin_user, account, session_key=SESSION)
+    assert PendingAuthorization.objects.filter(user=admin_user).count() == link_services.MAX_STARTS_PER_MINUTE
+
+
+def test_the_start_limit_counts_only_the_last_minute(admin_user, account):
+    for _ in range(link_services.MAX_STARTS_PER_MINUTE):
+        start_attempt(admin_user, account, session_key=SESSION)
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        start, _ = start_attempt(admin_user, account, session_key=SESSION)
+    assert start.authorize_url
+
+
+def test_the_start_limit_is_per_user(admin_user, other_admin, account, other_account):
+    for _ in range(link_services.MAX_STARTS_PER_MINUTE):
+        start_attempt(admin_user, account, session_key=SESSION)
+    start, _ = start_attempt(other_admin, other_account, session_key="other-session")
+    assert start.authorize_url
 
 
 def test_login_hint_of_a_full_api_user_is_refused_before_salesforce(admin_user, account):
