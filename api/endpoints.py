@@ -1,4 +1,5 @@
-"""The status API, version 1: read-only views of every VCC account's Salesforce link.
+"""The API, version 1: read-only views of every VCC account's Salesforce link (here), and access tokens
+for VCC's backends (``api.access_tokens``, the one operation that is not a read).
 
 Endpoint functions only parse, call a selector and present; access rules live in ``api.selectors``.
 """
@@ -11,7 +12,7 @@ from django.http import HttpRequest
 from ninja import NinjaAPI, Path, Query
 from ninja.errors import HttpError, ValidationError
 
-from api import errors, presenters, schemas
+from api import access_tokens, errors, presenters, schemas
 from api.auth import READ_ACCESS
 from api.selectors import account_with_link, api_user_accounts, directory_access_check
 from crm_admin import directory
@@ -27,7 +28,8 @@ api = NinjaAPI(
     version="1",
     urls_namespace="api-v1",
     description=(
-        "Read-only: every VCC account's Salesforce link, its health and history.\n\n"
+        "Every VCC account's Salesforce link, its health and history (read-only), and working Salesforce "
+        "access tokens for VCC's backends (`token` scope).\n\n"
         "Authenticate with a service API key (`Authorization: Bearer vcc_…`, from "
         "`manage.py api_key create NAME --scope read`), or with a portal session, which sees what the "
         "portal's pages show. Errors are JSON objects with a `detail` message."
@@ -35,6 +37,7 @@ api = NinjaAPI(
     auth=READ_ACCESS,
 )
 errors.install_handlers(api)
+api.add_router("", access_tokens.router)
 
 UNAUTHENTICATED = {401: schemas.Error}
 FORBIDDEN = {403: schemas.Error}

@@ -175,3 +175,26 @@ class LinkFilters(BaseModel):
         "", description="A `next_cursor` or `previous_cursor` from a page of the same query, or 'last'."
     )
     limit: int = Field(PAGE_SIZE, ge=1, le=MAX_PAGE_SIZE, description="Links per page.")
+
+
+class TokenApiUser(BaseModel):
+    id: str = Field(description="The Salesforce user id, 18 characters.", examples=[USER_ID_EXAMPLE])
+    username: str = Field(description="The Salesforce username VCC acts as.", examples=["api@acme.example"])
+
+
+class AccessToken(BaseModel):
+    """A working Salesforce access token for one account's link (never the refresh token behind it)."""
+
+    access_token: str = Field(
+        description="Send it as `Authorization: Bearer …` to `instance_url`; keep it out of logs. It stays "
+        "valid until `expires_at` unless the link is unlinked or revoked in Salesforce."
+    )
+    token_type: str = Field("Bearer", description="Always Bearer.", examples=["Bearer"])
+    expires_at: datetime = Field(
+        description="When Salesforce will stop accepting it (the org's session timeout, read by introspection).",
+        examples=[TIME_EXAMPLE],
+    )
+    instance_url: str = Field(description="The org's REST base URL.", examples=["https://acme.my.salesforce.com"])
+    org_id: str = Field(description="The Salesforce organization id, 18 characters.", examples=[ORG_ID_EXAMPLE])
+    org_type: OrgType = Field(description="production or sandbox.", examples=["production"])
+    api_user: TokenApiUser
