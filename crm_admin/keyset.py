@@ -75,6 +75,8 @@ class Cursor:
                 raise InvalidCursor(raw)
             if (value is not None and not isinstance(value, str | int)) or isinstance(value, bool):
                 raise InvalidCursor(raw)
+            if isinstance(value, str) and "\x00" in value:  # PostgreSQL text cannot hold NUL: the query would fail
+                raise InvalidCursor(raw)
             if value is not None and column in ordering.datetimes:
                 try:
                     value = datetime.fromisoformat(value)

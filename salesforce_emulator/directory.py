@@ -74,3 +74,30 @@ def add_user(
         is_active=is_active,
         permissions={name: name not in without for name in PERMISSIONS},
     )
+
+
+def find_user(*, username: str) -> SalesforceUser:
+    """Find a user by username (case-insensitive, as Salesforce logins are)."""
+    user = SalesforceUser.objects.filter(username__iexact=username).first()
+    if user is None:
+        raise DirectoryError(f"No user {username!r}; list them with: manage.py emulator_user list")
+    return user
+
+
+@transaction.atomic
+def change_user(
+    *, user: SalesforceUser, is_active: bool | None = None, grant: Iterable[str] = (), remove: Iterable[str] = ()
+) -> SalesforceUser:
+    """Activate or deactivate a user, and grant or remove permissions, as an org's administrator would."""
+    grant, remove = set(grant), set(remove)
+    unknown = (grant | remove) - set(PERMISSIONS)
+    if unknown:
+        raise DirectoryError(f"Unknown permission {', '.join(sorted(unknown))}; choose from {', '.join(PERMISSIONS)}.")
+    if grant & remove:
+        raise DirectoryError(f"Both granted and removed: {', '.join(sorted(grant & remove))}.")
+    user = SalesforceUser.objects.select_for_update().get(pk=user.pk)
+    if is_active is not None:
+        user.is_active = is_active
+    user.permissions = {**user.permissions, **dict.fromkeys(grant, True), **dict.fromkeys(remove, False)}
+    user.save(update_fields=["is_active", "permissions", "last_modified"])
+    return user

@@ -120,6 +120,15 @@ def revoke(raw: str, *, host: str) -> bool:
         )
 
 
+def revoke_user_approvals(user: SalesforceUser) -> int:
+    """Revoke every approval (refresh token) the user gave, as Setup's "Connected Apps OAuth Usage" does.
+
+    The client that held one learns at its next refresh (``invalid_grant``); return how many were live.
+    """
+    with transaction.atomic():
+        return _revoke_refresh_tokens(Q(user=user), now=timezone.now())
+
+
 def revoke_issued_from(code: AuthorizationCode) -> None:
     """Revoke every token issued from a code presented twice (RFC 6749 §4.1.2: the code may be stolen)."""
     now = timezone.now()

@@ -70,6 +70,9 @@ INSTALLED_APPS = [
     "axes",
     "crm_admin",
     "support",
+    # The status API (/api/v1/); "ninja" serves its docs page's Swagger UI from our own static files.
+    "ninja",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("django-admin/", admin.site.urls),
     path("support/", include("support.urls")),
+    path("api/v1/", include("api.urls", namespace="api-v1")),
     path("", include("crm_admin.urls")),
 ]
 

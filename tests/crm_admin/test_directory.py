@@ -183,6 +183,7 @@ def test_search_wildcards_are_literal(searchable):
         Cursor.encode("sideways", [1, 2]),
         Cursor.encode("after", [1]),
         Cursor.encode("after", [None, 1]),
+        Cursor.encode("after", ["\x00", 1]),
     ],
 )
 def test_a_cursor_that_is_not_ours_is_refused(raw):

@@ -142,3 +142,44 @@ def test_emulator_fault_set_list_clear(db: None) -> None:
 def test_emulator_fault_refuses_bad_input(db: None, args: list[str]) -> None:
     with pytest.raises(CommandError):
         call_command("emulator_fault", *args, stdout=StringIO())
+
+
+def test_set_deactivates_and_reactivates_a_user(seeded: None) -> None:
+    assert "is inactive" in run("emulator_user", "set", "API@acme.example", "--inactive")
+    assert not SalesforceUser.objects.get(username="api@acme.example").is_active
+    assert "is active" in run("emulator_user", "set", "api@acme.example", "--active")
+    assert SalesforceUser.objects.get(username="api@acme.example").is_active
+
+
+def test_set_removes_and_grants_permissions(seeded: None) -> None:
+    output = run("emulator_user", "set", "api@acme.example", "--remove", "PermissionsEditTask")
+    assert "without PermissionsEditTask" in output
+    user = SalesforceUser.objects.get(username="api@acme.example")
+    assert not user.has_permission("PermissionsEditTask") and user.has_permission("PermissionsApiEnabled")
+    assert "every permission" in run("emulator_user", "set", "api@acme.example", "--grant", "PermissionsEditTask")
+    assert SalesforceUser.objects.get(username="api@acme.example").has_permission("PermissionsEditTask")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["set", "api@acme.example"], "Say what to change"),
+        (["set", "nobody@acme.example", "--inactive"], "No user"),
+        (["set", "api@acme.example", "--remove", "PermissionsFly"], "Unknown permission"),
+        (["set", "api@acme.example", "--grant", "PermissionsEditTask", "--remove", "PermissionsEditTask"], "Both"),
+        (["revoke", "nobody@acme.example"], "No user"),
+    ],
+)
+def test_set_and_revoke_refuse_bad_input(seeded: None, args: list[str], message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        run("emulator_user", *args)
+
+
+def test_revoke_ends_every_approval_of_the_user_and_the_next_refresh_fails(sf) -> None:
+    first, second = sf.tokens_for("api@acme.example"), sf.tokens_for("api@acme.example")
+    other = sf.tokens_for("api2@acme.example")
+    assert "Revoked 2 approval(s) of api@acme.example" in run("emulator_user", "revoke", "api@acme.example")
+    for tokens in (first, second):
+        refused = sf.refresh(tokens["refresh_token"])
+        assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+    assert sf.refresh(other["refresh_token"]).status_code == 200

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from salesforce_emulator import directory
+from salesforce_emulator import directory, tokens
 from salesforce_emulator.models import PERMISSIONS, Host, Organization
 from salesforce_emulator.seed import DEMO_PASSWORD
 
@@ -17,6 +17,8 @@ class Command(BaseCommand):
         "  add USERNAME --org ORG --host HOST [--password P | --password-env VAR] [--inactive] "
         "[--without PERMISSION ...]\n"
         "  add-org NAME --host HOST [--inactive] [--api-disabled]\n"
+        "  set USERNAME [--active | --inactive] [--grant PERMISSION ...] [--remove PERMISSION ...]\n"
+        "  revoke USERNAME\n"
         "  list [--host HOST]"
     )
 
@@ -47,12 +49,32 @@ class Command(BaseCommand):
         add_org.add_argument("--inactive", action="store_true", help="A locked, closed or suspended org.")
         add_org.add_argument("--api-disabled", action="store_true", help="An org with the REST API off.")
 
+        change = actions.add_parser("set", help="Activate or deactivate a user; grant or remove permissions.")
+        change.add_argument("username")
+        state = change.add_mutually_exclusive_group()
+        state.add_argument("--active", dest="is_active", action="store_true", default=None)
+        state.add_argument("--inactive", dest="is_active", action="store_false")
+        change.add_argument("--grant", nargs="+", default=[], metavar="PERMISSION")
+        change.add_argument("--remove", nargs="+", default=[], metavar="PERMISSION")
+
+        revoke = actions.add_parser(
+            "revoke",
+            help="Revoke every OAuth approval the user gave the connected app (Setup: Connected Apps OAuth Usage).",
+        )
+        revoke.add_argument("username")
+
         listing = actions.add_parser("list", help="List orgs and users.")
         listing.add_argument("--host", choices=Host.values)
 
     def handle(self, *args: Any, action: str, **options: Any) -> None:
         try:
-            {"add": self._add, "add-org": self._add_org, "list": self._list}[action](**options)
+            {
+                "add": self._add,
+                "add-org": self._add_org,
+                "set": self._set,
+                "revoke": self._revoke,
+                "list": self._list,
+            }[action](**options)
         except directory.DirectoryError as error:
             raise CommandError(str(error)) from error
 
@@ -80,6 +102,24 @@ class Command(BaseCommand):
     def _add_org(self, *, name: str, host: str, inactive: bool, api_disabled: bool, **options: Any) -> None:
         org = directory.add_organization(host=host, name=name, is_active=not inactive, api_enabled=not api_disabled)
         self.stdout.write(self.style.SUCCESS(f"Added {org} with id {org.id}."))
+
+    def _set(
+        self, *, username: str, is_active: bool | None, grant: list[str], remove: list[str], **options: Any
+    ) -> None:
+        if is_active is None and not grant and not remove:
+            raise CommandError("Say what to change: --active, --inactive, --grant or --remove.")
+        user = directory.change_user(
+            user=directory.find_user(username=username), is_active=is_active, grant=grant, remove=remove
+        )
+        missing = [name for name in PERMISSIONS if not user.has_permission(name)]
+        state = "active" if user.is_active else "inactive"
+        lacking = f", without {', '.join(missing)}" if missing else ", every permission"
+        self.stdout.write(self.style.SUCCESS(f"{user.username} is {state}{lacking}."))
+
+    def _revoke(self, *, username: str, **options: Any) -> None:
+        user = directory.find_user(username=username)
+        revoked = tokens.revoke_user_approvals(user)
+        self.stdout.write(self.style.SUCCESS(f"Revoked {revoked} approval(s) of {user.username}."))
 
     def _list(self, *, host: str | None, **options: Any) -> None:
         orgs = Organization.objects.order_by("host", "name").prefetch_related("users")
