@@ -100,9 +100,7 @@ class Bench:
     def probe(self, database: str, fixture: dict[str, Any], credentials: dict[str, dict[str, str]]) -> dict[str, Any]:
         source, target = self.workdir / "probe-in.json", self.workdir / "probe-out.json"
         keys = [endpoint.key for endpoint in (BASELINE, *ENDPOINTS)]
-        source.write_text(
-            json.dumps({"fixture": fixture, "cookies": credentials, "keys": fixture.get("keys", {}), "endpoints": keys})
-        )
+        source.write_text(json.dumps({"fixture": fixture, "cookies": credentials, "endpoints": keys}))
         run_python(["-m", "bench.probe", str(source), str(target)], self.run.production_env(database))
         return json.loads(target.read_text())
 

@@ -82,15 +82,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         download=True,
         max_memory_growth_mb=16,
     ),
+    # VCC's other services call the status API with a service key.
     Endpoint(
         "api_status",
         "Status API: one account",
-        SUPPORT,
+        SERVICE,
         "/api/v1/accounts/{linked_slug}/salesforce-link",
         min_ratio=0.8,
         max_queries=5,
+        scope="read",
     ),
-    Endpoint("api_list", "Status API: list", SUPPORT, "/api/v1/salesforce-links", max_queries=5),
+    Endpoint("api_list", "Status API: list", SERVICE, "/api/v1/salesforce-links", max_queries=5, scope="read"),
     Endpoint(
         "access_token",
         "Access-token endpoint (cache hit)",

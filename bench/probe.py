@@ -23,7 +23,7 @@ REPEAT = 3
 
 
 def probe(request: dict[str, Any]) -> dict[str, Any]:
-    """Measure every endpoint named in ``request`` (fixture, cookies per caller, API keys per scope)."""
+    """Measure every endpoint named in ``request`` (the fixture, with its API keys, and cookies per caller)."""
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -31,7 +31,8 @@ def probe(request: dict[str, Any]) -> dict[str, Any]:
 
     from bench.endpoints import SERVICE, by_key
 
-    fixture, cookies, keys = request["fixture"], request["cookies"], request["keys"]
+    fixture, cookies = request["fixture"], request["cookies"]
+    keys = fixture["keys"]
     results = {}
     for key in request["endpoints"]:
         endpoint = by_key(key)

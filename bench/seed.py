@@ -12,7 +12,7 @@ Run with ``DJANGO_SETTINGS_MODULE=bench.settings`` on a migrated, empty PostgreS
   data is what the services would have written;
 - the benchmark's own users, made through the services: ``bench.admin`` (three accounts: a Linked one whose
   API user holds five links, a Legacy one and one needing attention, plus an attempt waiting for
-  Salesforce) and ``bench.support``.
+  Salesforce), ``bench.support``, and a service API key per scope.
 
 Rows are written with PostgreSQL ``COPY`` from model instances (``_copy``), with explicit primary keys, then
 the sequences are reset and the tables analysed. Everything a later issue adds to the data belongs in
@@ -146,6 +146,8 @@ class Fixture:
     search_text: str
     api_user_org_id: str
     api_user_user_id: str
+    #: Service API keys by scope ("read", "token").
+    keys: dict[str, str] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     rows: dict[str, int] = field(default_factory=dict)
 
@@ -187,6 +189,7 @@ class Seeder:
             self._timed("listing counts", self.listing_counts)
             self._timed("create indexes", lambda: self.indexes_create(indexes))
         fixture = self._timed("bench users", self.bench_users)  # services run their own (durable) transactions
+        fixture.keys = self._timed("service keys", self.service_keys)
         self._timed("analyse", self.analyse)
         fixture.seconds, fixture.rows = self.seconds, self.rows
         return fixture
@@ -513,6 +516,13 @@ class Seeder:
             api_user_org_id=full.api_user.org_id,
             api_user_user_id=full.api_user.user_id,
         )
+
+    def service_keys(self) -> dict[str, str]:
+        """One service API key per scope, made by the API's own service; return the raw keys by scope."""
+        from api.models import ApiScope
+        from api.services import api_key_create
+
+        return {scope: api_key_create(name=f"bench-{scope}", scopes=[scope]).raw_key for scope in ApiScope.values}
 
     def analyse(self) -> None:
         """Refresh the planner's statistics and the visibility map, as autovacuum would in a live system."""
