@@ -42,6 +42,9 @@ def opener_policy(value: str) -> Callable:
     return decorator
 
 
+#: How many accounts the home page lists for a user who belongs to several.
+HOME_LIST_SIZE = 200
+
 #: The CRM Admin page keeps its reference to the Salesforce popup.
 opener_page = opener_policy("same-origin-allow-popups")
 #: Pages shown inside the popup opt out of isolation so the opener keeps its reference to them.
@@ -55,10 +58,13 @@ def home(request: HttpRequest) -> HttpResponse:
     if request.user.has_perm(selectors.VIEW_ALL_ACCOUNTS):
         context = {"summary": directory.links_summary(), "refresh_seconds": directory.SUMMARY_CACHE_SECONDS}
         return render(request, "support/summary.html", context)
-    accounts = list(selectors.accounts_for_user(user=request.user)[:2])
+    mine = selectors.accounts_for_user(user=request.user)
+    # One query for the usual case: up to a page of accounts, and one more to know whether there are more.
+    accounts = list(mine.select_related("salesforce_link")[: HOME_LIST_SIZE + 1])
     if len(accounts) == 1:
         return redirect("crm_admin:page", slug=accounts[0].slug)
-    return _account_list(request)
+    total = len(accounts) if len(accounts) <= HOME_LIST_SIZE else mine.count()
+    return render(request, "crm_admin/home.html", {"accounts": accounts[:HOME_LIST_SIZE], "total": total})
 
 
 @login_required
@@ -69,11 +75,6 @@ def crm_admin_shortcut(request: HttpRequest) -> HttpResponse:
     if request.user.has_perm(selectors.VIEW_ALL_ACCOUNTS):
         return redirect("support:links")
     return home(request)
-
-
-def _account_list(request: HttpRequest) -> HttpResponse:
-    accounts = selectors.accounts_for_user(user=request.user).select_related("salesforce_link")
-    return render(request, "crm_admin/home.html", {"accounts": accounts[:200], "total": accounts.count()})
 
 
 def _credentials_context(request: HttpRequest, account: Account) -> dict[str, Any]:

@@ -123,9 +123,9 @@ BUDGETS = [
     Budget("login", "anonymous", 0, lambda world: reverse("login")),
     # Home and the shortcut list an admin's accounts (or redirect a user with one); support gets the
     # cached summary.
-    Budget("crm_admin:home", "admin", 5, lambda world: reverse("crm_admin:home")),
+    Budget("crm_admin:home", "admin", 3, lambda world: reverse("crm_admin:home")),
     Budget("crm_admin:home", "support", 2, lambda world: reverse("crm_admin:home")),
-    Budget("crm_admin:shortcut", "admin", 5, lambda world: reverse("crm_admin:shortcut")),
+    Budget("crm_admin:shortcut", "admin", 3, lambda world: reverse("crm_admin:shortcut")),
     # Session, user with permissions, account with link, recent events.
     Budget("crm_admin:page", "admin", 4, _page),
     Budget("crm_admin:page", "support", 4, _page),

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm_admin.models import SalesforceToken
 from crm_admin.services import links as link_services
+from crm_admin.views import HOME_LIST_SIZE
 from tests.conftest import logged_in
 from tests.factories import PASSWORD, AccountFactory, ApiUserFactory, make_linked
 
@@ -297,6 +298,17 @@ def test_an_admin_of_several_accounts_gets_a_list_of_only_theirs(url_name, admin
     assert reverse("crm_admin:page", args=[account.slug]) in hrefs
     assert reverse("crm_admin:page", args=[second.slug]) in hrefs
     assert reverse("crm_admin:page", args=[other_account.slug]) not in hrefs
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_an_admin_of_many_accounts_sees_the_first_page_and_how_many_there_are(extra, admin_user, account):
+    for n in range(HOME_LIST_SIZE - 1 + extra):
+        AccountFactory(slug=f"branch-{n:03d}", members=[admin_user])
+    page = parse(logged_in(admin_user).get(reverse("crm_admin:home")).content)
+    rows = [e for e in page.iter() if e.tag == "tr"][1:]  # after the header row
+    assert len(rows) == HOME_LIST_SIZE
+    note = f"Showing {HOME_LIST_SIZE} of {HOME_LIST_SIZE + extra} accounts."
+    assert (note in page.text) == bool(extra)
 
 
 def test_the_shortcut_is_forbidden_to_a_user_without_crm_admin(plain_user):
