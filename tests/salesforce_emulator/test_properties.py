@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.utils.html import escape
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -106,7 +107,8 @@ def assert_no_unescaped_echo(body: bytes, sent: list[str], *, baseline: bytes) -
     text, markup = body.decode(errors="replace"), baseline.decode(errors="replace")
     for value in sent:
         if HTML_SPECIAL & set(value) and value not in markup:
-            assert value not in text, value
+            # Its escaped form may start with the value itself ("a&" in "a&amp;"): look outside it.
+            assert value not in text.replace(escape(value), ""), value
 
 
 # --- The login form -------------------------------------------------------------------------------------
