@@ -145,7 +145,8 @@ def portal(django_db_setup, django_db_blocker) -> Iterator[Portal]:
 
     Each test runs in a savepoint inside it (pytest-django's ``db``), so every cell starts from this
     state, as with ``TestCase.setUpTestData``, whose two calls these are: building it afresh for each of
-    the ~500 cells would cost half a minute.
+    the ~500 cells would cost half a minute. (A plain ``transaction.atomic()`` would not do: the services'
+    durable transactions may nest only in the test case's own atomics, which Django marks as such.)
     """
     with django_db_blocker.unblock():
         atomics = TestCase._enter_atomics()
