@@ -19,6 +19,8 @@ from crm_admin.salesforce import ids
 
 #: Salesforce keeps five approvals per user per connected app (reference §11); one VCC account holds one.
 MAX_ACCOUNTS_PER_API_USER = 5
+#: Attention codes that no change in Salesforce can clear: the grant was revoked or cannot be decrypted.
+RELINK_ONLY_ATTENTION = frozenset({"grant_revoked", "token_unreadable"})
 
 
 def validate_org_id(value: str) -> None:
@@ -244,6 +246,11 @@ class SalesforceLink(models.Model):
     @property
     def needs_attention(self) -> bool:
         return self.attention_since is not None
+
+    @property
+    def needs_relink(self) -> bool:
+        """Only a relink can mend it: the grant itself is gone or unreadable (nothing to fix in Salesforce)."""
+        return self.needs_attention and self.attention_code in RELINK_ONLY_ATTENTION
 
 
 class AuthorizationOutcome(models.TextChoices):

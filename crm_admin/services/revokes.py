@@ -47,7 +47,9 @@ def pending_revoke_attempt(*, pending_revoke_id: int) -> bool:
         error = failure.user_message
     else:
         pending.delete()
-        logger.info("Revoked a %s grant at Salesforce (pending revoke #%s)", pending.reason, pending_revoke_id)
+        logger.info(
+            "Revoked a grant at Salesforce (pending revoke #%s, %s)", pending_revoke_id, pending.get_reason_display()
+        )
         return True
     now = timezone.now()
     PendingRevoke.objects.filter(pk=pending.pk).update(

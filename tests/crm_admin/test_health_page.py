@@ -52,6 +52,23 @@ def test_needs_attention_shows_the_reason_and_relink(account, admin_client_, sup
     assert "Relink" in page
 
 
+@pytest.mark.parametrize(
+    ("code", "recovers_by_itself"),
+    [("grant_revoked", False), ("token_unreadable", False), ("missing_permissions", True), ("user_inactive", True)],
+)
+def test_the_notice_says_whether_fixing_salesforce_is_enough_or_only_a_relink(
+    account, admin_client_, code, recovers_by_itself
+):
+    link = make_linked(account, ApiUserFactory())
+    link.health = LinkHealth.ATTENTION
+    link.health_checked_at = link.attention_since = timezone.now()
+    link.attention_code, link.attention_reason = code, "Something broke."
+    link.save()
+    page = admin_client_.get(PAGE).content.decode()
+    assert ("recovers by itself at its next health check" in page) is recovers_by_itself
+    assert ("<strong>Relink</strong> (below) to restore it." in page) is not recovers_by_itself
+
+
 def test_access_tokens_issued_do_not_crowd_the_recent_activity(account, admin_client_):
     make_linked(account, ApiUserFactory())
     LinkEvent.objects.create(account=account, action=LinkEventAction.LINKED, detail={})
