@@ -60,6 +60,8 @@ SHARED_CACHE = "CONN_MAX_AGE=60 and a Redis cache (sessions read through it)"
 
 
 class Bench:
+    """One benchmark run: its processes' environment, a scratch directory, and how long to load."""
+
     def __init__(self, run: Run, workdir: Path, *, seconds: float, warmup: float, rounds: int) -> None:
         self.run = run
         self.workdir = workdir
@@ -69,6 +71,7 @@ class Bench:
         self.log = workdir / "servers.log"
 
     def size(self, size: int, *, compare_connections: bool) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Seed, serve, probe and load one data size; return its results and the connection comparison."""
         database = f"vcc_bench_{size}"
         print(f"== {size:,} accounts: seeding {database}", flush=True)
         database_recreate(self.run, database)
@@ -98,6 +101,7 @@ class Bench:
         }, connections
 
     def probe(self, database: str, fixture: dict[str, Any], credentials: dict[str, dict[str, str]]) -> dict[str, Any]:
+        """Count each endpoint's queries and bytes in a production-settings process of its own."""
         source, target = self.workdir / "probe-in.json", self.workdir / "probe-out.json"
         keys = [endpoint.key for endpoint in (BASELINE, *ENDPOINTS)]
         source.write_text(json.dumps({"fixture": fixture, "cookies": credentials, "endpoints": keys}))

@@ -85,14 +85,13 @@ def _base_env() -> dict[str, str]:
     return {name: os.environ[name] for name in ("PATH", "HOME") if name in os.environ}
 
 
-def run_python(args: list[str], env: dict[str, str], *, capture: bool = False) -> str:
+def run_python(args: list[str], env: dict[str, str]) -> None:
     """Run ``python ARGS`` in the project root with exactly ``env``; raise with its output if it fails."""
     result = subprocess.run(  # noqa: S603  (this interpreter, the project's own modules)
         [PYTHON, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
     )
     if result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-    return result.stdout if capture else ""
 
 
 def database_recreate(run: Run, name: str) -> None:

@@ -427,6 +427,7 @@ class Seeder:
         return [definition for _, definition in indexes]
 
     def indexes_create(self, definitions: list[str]) -> None:
+        """Build the dropped indexes again, once the foreign keys of the load have been checked."""
         from django.db import connection
 
         with connection.cursor() as cursor:
