@@ -8,6 +8,8 @@ PORT ?= 8000
 # The portal's origin for `make run` (the OAuth redirect URI is built from it), following HOST and PORT.
 SITE_URL ?= http://$(HOST):$(PORT)
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): one per CPU; a file's tests stay together (module fixtures, fixed ports).
+TEST_WORKERS ?= auto
 # `make run` checks links every two minutes so that a revoked grant shows soon; production defaults to 6 h.
 HEALTH_CHECK_INTERVAL_SECONDS ?= 120
 
@@ -42,7 +44,7 @@ browser:
 
 ## The whole suite (set DATABASE_URL for PostgreSQL)
 test: install browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## Benchmark against a bare Django view at 1,000 and 100,000 accounts (PostgreSQL; bench/README.md)
 bench: install
