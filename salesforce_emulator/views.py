@@ -196,18 +196,7 @@ def _render(
 @require_POST
 @faults.point("token")
 def token(request: HttpRequest, host: str) -> HttpResponseBase:
-    if not limits.all_acceptable(_parameters(request.POST)):
-        return JsonResponse(OAuthError("invalid_request", HOSTILE_PARAMETER).as_dict(), status=400)
-    try:
-        body = grants.grant(
-            host=host,
-            base_url=_base_url(request, host),
-            params=request.POST,
-            authorization=request.headers.get("Authorization"),
-        )
-    except OAuthError as error:
-        return JsonResponse(error.as_dict(), status=400)
-    return JsonResponse(body)
+    return _oauth_json(request, host, grants.grant)
 
 
 @csrf_exempt
@@ -233,10 +222,16 @@ def revoke(request: HttpRequest, host: str) -> HttpResponseBase:
 @faults.point("introspect")
 def introspect(request: HttpRequest, host: str) -> HttpResponseBase:
     """Token introspection: ``active`` and, for a live access token, its ``exp`` (seconds)."""
+    return _oauth_json(request, host, grants.introspect)
+
+
+def _oauth_json(request: HttpRequest, host: str, handler: Callable[..., dict[str, Any]]) -> HttpResponseBase:
+    """Answer a POST endpoint of the token family: refuse hostile input, then the handler's JSON or its
+    OAuth error (400 ``{"error", "error_description"}``, reference §4)."""
     if not limits.all_acceptable(_parameters(request.POST)):
         return JsonResponse(OAuthError("invalid_request", HOSTILE_PARAMETER).as_dict(), status=400)
     try:
-        body = grants.introspect(
+        body = handler(
             host=host,
             base_url=_base_url(request, host),
             params=request.POST,

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 
 from crm_admin.models import LinkStatus, PendingRevoke, SalesforceLink
@@ -61,43 +63,48 @@ def link_checks_place(*, now: datetime) -> int:
 def link_checks_enqueue_due(*, now: datetime) -> int:
     """Claim every Linked link whose check is due and enqueue its health check."""
     interval = settings.HEALTH_CHECK_INTERVAL.total_seconds()
-    due = (
-        SalesforceLink.objects.filter(status=LinkStatus.LINKED, next_check_at__lte=now)
-        .order_by("next_check_at")
-        .values_list("pk", "next_check_at")[:BATCH_SIZE]
+    return _claim_and_enqueue(
+        SalesforceLink.objects.filter(status=LinkStatus.LINKED),
+        due_field="next_check_at",
+        now=now,
+        claim_until=lambda: now + timedelta(seconds=interval * random.uniform(0.95, 1.05)),
+        enqueue=lambda link_id: link_check_task.enqueue(link_id=link_id),
     )
-    enqueued = 0
-    for link_id, due_at in list(due):
-        following = now + timedelta(seconds=interval * random.uniform(0.95, 1.05))
-        if not SalesforceLink.objects.filter(pk=link_id, next_check_at=due_at).update(next_check_at=following):
-            continue  # another scheduler claimed it
-        try:
-            link_check_task.enqueue(link_id=link_id)
-        except Exception:
-            SalesforceLink.objects.filter(pk=link_id, next_check_at=following).update(next_check_at=due_at)
-            raise
-        enqueued += 1
-    return enqueued
 
 
 def pending_revokes_enqueue_due(*, now: datetime) -> int:
     """Claim every queued revoke whose next attempt is due and enqueue the attempt."""
-    due = (
-        PendingRevoke.objects.filter(next_attempt_at__lte=now)
-        .order_by("next_attempt_at")
-        .values_list("pk", "next_attempt_at")[:BATCH_SIZE]
+    return _claim_and_enqueue(
+        PendingRevoke.objects.all(),
+        due_field="next_attempt_at",
+        now=now,
+        claim_until=lambda: now + REVOKE_CLAIM,
+        enqueue=lambda pending_id: pending_revoke_attempt_task.enqueue(pending_revoke_id=pending_id),
     )
+
+
+def _claim_and_enqueue(
+    rows: QuerySet[Model],
+    *,
+    due_field: str,
+    now: datetime,
+    claim_until: Callable[[], datetime],
+    enqueue: Callable[[int], object],
+) -> int:
+    """Claim each due row by moving its due time forward (only if nobody moved it first), then enqueue it.
+
+    Should enqueueing fail, the claim is undone, so the row stays due for the next pass.
+    """
+    due = rows.filter(**{f"{due_field}__lte": now}).order_by(due_field).values_list("pk", due_field)[:BATCH_SIZE]
     enqueued = 0
-    for pending_id, due_at in list(due):
-        claimed_until = now + REVOKE_CLAIM
-        if not PendingRevoke.objects.filter(pk=pending_id, next_attempt_at=due_at).update(
-            next_attempt_at=claimed_until
-        ):
-            continue
+    for pk, due_at in list(due):
+        claimed = claim_until()
+        if not rows.filter(pk=pk, **{due_field: due_at}).update(**{due_field: claimed}):
+            continue  # another scheduler claimed it
         try:
-            pending_revoke_attempt_task.enqueue(pending_revoke_id=pending_id)
+            enqueue(pk)
         except Exception:
-            PendingRevoke.objects.filter(pk=pending_id, next_attempt_at=claimed_until).update(next_attempt_at=due_at)
+            rows.filter(pk=pk, **{due_field: claimed}).update(**{due_field: due_at})
             raise
         enqueued += 1
     return enqueued

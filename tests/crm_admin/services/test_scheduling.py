@@ -41,16 +41,16 @@ def test_a_claim_lost_to_another_scheduler_enqueues_nothing(account, fake_sf, mo
     link = make_linked(account, ApiUserFactory())
     now = timezone.now()
     SalesforceLink.objects.filter(pk=link.pk).update(next_check_at=now - timedelta(seconds=1))
-    real_filter = SalesforceLink.objects.filter
 
-    def other_scheduler_first(*args, **kwargs):
-        if "next_check_at" in kwargs and "pk" in kwargs:
-            real_filter(pk=link.pk).update(next_check_at=now + timedelta(hours=6))
-        return real_filter(*args, **kwargs)
+    def other_scheduler_claims_first(low: float, high: float) -> float:
+        # Runs between this scheduler's read of the due links and its conditional claim.
+        SalesforceLink.objects.filter(pk=link.pk).update(next_check_at=now + timedelta(hours=6))
+        return 1.0
 
-    monkeypatch.setattr(SalesforceLink.objects, "filter", other_scheduler_first)
+    monkeypatch.setattr(scheduling.random, "uniform", other_scheduler_claims_first)
     assert scheduling.link_checks_enqueue_due(now=now) == 0
     assert fake_sf.calls == []
+    assert SalesforceLink.objects.get(pk=link.pk).next_check_at == now + timedelta(hours=6)
 
 
 def test_unlinked_links_are_never_scheduled(account):
