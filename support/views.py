@@ -65,6 +65,7 @@ def links(request: HttpRequest) -> HttpResponse:
     context.update(
         query=query,
         result=result,
+        rows=console.rows(result.rows),
         headers=console.headers(base, query),
         page_links=console.page_links(result.page, lambda cursor: console.url_for(base, query, cursor=cursor)),
         export_url=console.url_for(reverse("support:links_export"), query, cursor="", size=""),
