@@ -32,19 +32,21 @@ def iso_time(value: object) -> str:
     return "" if moment is None else moment.isoformat()
 
 
-@register.filter
-def utc_minute(value: object) -> str:
-    """Day, month, year and time to the minute, for people: ``7 Dec 2026, 03:41``."""
+def _for_people(value: object, *, seconds: bool) -> str:
     moment = _local(value)
     if moment is None:
         return ""
-    return f"{moment.day} {MONTHS[moment.month]} {moment.year:04d}, {moment.hour:02d}:{moment.minute:02d}"
+    text = f"{moment.day} {MONTHS[moment.month]} {moment.year:04d}, {moment.hour:02d}:{moment.minute:02d}"
+    return f"{text}:{moment.second:02d}" if seconds else text
+
+
+@register.filter
+def utc_minute(value: object) -> str:
+    """Day, month, year and time to the minute, for people: ``7 Dec 2026, 03:41``."""
+    return _for_people(value, seconds=False)
 
 
 @register.filter
 def utc_second(value: object) -> str:
     """As ``utc_minute``, with the seconds: ``7 Dec 2026, 03:41:58``."""
-    moment = _local(value)
-    if moment is None:
-        return ""
-    return f"{utc_minute(moment)}:{moment.second:02d}"
+    return _for_people(value, seconds=True)
