@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import task
 
-from crm_admin.models import LinkEvent, LinkNotification
+from crm_admin.models import RELINK_ONLY_ATTENTION, LinkEvent, LinkNotification
 from crm_admin.services.accounts import ADMIN_GROUP
 
 logger = logging.getLogger(__name__)
@@ -68,9 +68,18 @@ def _body(*, event: LinkEvent, page: str) -> str:
         f"task creation) cannot reach Salesforce as {api_user}.\n\n"
         f"What broke and how to fix it:\n{detail.get('message', '')}\n\n"
         f"Open CRM Admin to see the link and to relink it:\n{page}\n\n"
-        f"Once the cause is fixed in Salesforce, the link recovers by itself at the next health check; "
-        f"relinking is needed only when the page says so.\n\n"
+        f"{_remedy(detail.get('reason', ''))}\n\n"
         f"— VCC CRM Admin\n"
+    )
+
+
+def _remedy(reason: str) -> str:
+    """What mends the link, as the CRM Admin page says it (``SalesforceLink.needs_relink``)."""
+    if reason in RELINK_ONLY_ATTENTION:
+        return "Only a relink restores it: VCC's access itself is gone, so nothing fixed in Salesforce brings it back."
+    return (
+        "Once the cause is fixed in Salesforce, the link recovers by itself at the next health check; "
+        "or relink, for example with another API user."
     )
 
 

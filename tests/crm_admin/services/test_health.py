@@ -63,6 +63,31 @@ def test_revoked_grant_needs_attention_once_with_one_email(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["admin@acme.example"]
     assert "revoked" in mail.outbox[0].body and "/accounts/acme/crm-admin/" in mail.outbox[0].body
+    # A revoked grant does not come back by itself: the email says so, as the page does.
+    assert "Only a relink restores it" in mail.outbox[0].body
+    assert "recovers by itself" not in mail.outbox[0].body
+
+
+@pytest.mark.parametrize(
+    ("reason", "relink_only"),
+    [
+        ("grant_revoked", True),
+        ("token_unreadable", True),
+        ("missing_permissions", False),
+        ("user_inactive", False),
+        ("api_disabled", False),
+    ],
+)
+def test_the_email_says_whether_the_link_can_recover_by_itself(account, admin_user, reason, relink_only):
+    admin_user.email = "admin@acme.example"
+    admin_user.save()
+    event = LinkEvent.objects.create(
+        account=account, action="attention", detail={"reason": reason, "message": "What broke."}
+    )
+    link_attention_notify(event_id=event.pk)
+    body = mail.outbox[0].body
+    assert ("Only a relink restores it" in body) is relink_only
+    assert ("recovers by itself at the next health check" in body) is not relink_only
 
 
 def test_attention_email_is_never_sent_twice_for_one_transition(account, admin_user, fake_sf):
