@@ -5,8 +5,10 @@ already shown (``WHERE (col, id) > (:col, :id) ORDER BY col, id LIMIT n``), so w
 ordering columns every page, the last included, is one short index range scan. The last page is the
 first page of the reversed order, read backwards.
 
-Ordering columns end in a unique column. Only the first may hold NULLs; they sort after every value
-ascending, and first descending (the exact reverse, so one ascending index serves both directions).
+Ordering columns end in a unique column. Only the first may hold NULLs; they sort after every value in
+both directions, so "newest first" shows the never-linked last. Read backwards, a page's order is exactly
+reversed (NULLs first). An ascending index serves ascending pages and their backward reads; descending
+pages of a nullable column need an index in descending order with NULLs last (migration 0005).
 """
 
 from __future__ import annotations
@@ -111,9 +113,10 @@ def keyset_page(queryset: QuerySet[T], *, ordering: Ordering, descending: bool, 
     """Return one page of ``queryset`` in the given order, starting at ``cursor``. One query."""
     backwards = cursor.direction in (BEFORE, LAST)
     ascending = descending == backwards  # the direction the index is scanned in
+    nulls_last = not backwards  # last in the order shown, so first when it is read backwards
     if cursor.values:
-        queryset = queryset.filter(_beyond(ordering, cursor.values, ascending))
-    rows = list(queryset.order_by(*_order_by(ordering, ascending))[: size + 1])
+        queryset = queryset.filter(_beyond(ordering, cursor.values, ascending, nulls_last))
+    rows = list(queryset.order_by(*_order_by(ordering, ascending, nulls_last))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -127,28 +130,35 @@ def keyset_page(queryset: QuerySet[T], *, ordering: Ordering, descending: bool, 
     )
 
 
-def _order_by(ordering: Ordering, ascending: bool) -> list[OrderBy]:
+def order_by(ordering: Ordering, *, descending: bool) -> list[OrderBy]:
+    """The order a page shows (NULLs last either way), for a query that reads every row in it."""
+    return _order_by(ordering, not descending, nulls_last=True)
+
+
+def _order_by(ordering: Ordering, ascending: bool, nulls_last: bool) -> list[OrderBy]:
     first, *rest = ordering.columns
+    direction = F(first).asc if ascending else F(first).desc
     if ordering.nullable:
-        head = F(first).asc(nulls_last=True) if ascending else F(first).desc(nulls_first=True)
+        head = direction(nulls_last=True) if nulls_last else direction(nulls_first=True)
     else:
-        head = F(first).asc() if ascending else F(first).desc()
+        head = direction()
     return [head, *(F(column).asc() if ascending else F(column).desc() for column in rest)]
 
 
-def _beyond(ordering: Ordering, values: tuple[Any, ...], ascending: bool) -> Q:
-    """Rows strictly after ``values`` in the scan order (lexicographic, NULLs last when ascending)."""
+def _beyond(ordering: Ordering, values: tuple[Any, ...], ascending: bool, nulls_last: bool) -> Q:
+    """Rows strictly after ``values`` in the scan order (lexicographic, NULLs where ``nulls_last`` says)."""
     columns = ordering.columns
     greater = "gt" if ascending else "lt"
     first, first_value = columns[0], values[0]
     if ordering.nullable and first_value is None:
         tail = _lexicographic(columns[1:], values[1:], greater)
         after_nulls = Q(**{f"{first}__isnull": True}) & tail
-        return after_nulls if ascending else after_nulls | Q(**{f"{first}__isnull": False})
+        # After a NULL come only NULLs when they are last; every value too when they are first.
+        return after_nulls if nulls_last else after_nulls | Q(**{f"{first}__isnull": False})
     condition = _lexicographic(columns, values, greater)
     # Redundant but index-friendly: lets the database start its range scan at the key.
     condition &= Q(**{f"{first}__{greater}e": first_value})
-    if ordering.nullable and ascending:
+    if ordering.nullable and nulls_last:
         condition |= Q(**{f"{first}__isnull": True})
     return condition
 

@@ -10,10 +10,10 @@ import csv
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import F
 from django.db.models.expressions import OrderBy
 
 from crm_admin.directory import LinkQuery, links_matching
+from crm_admin.keyset import order_by
 from crm_admin.models import SalesforceLink
 
 EXPORT_CHUNK_SIZE = 2000
@@ -76,16 +76,8 @@ def export_row(link: SalesforceLink) -> list[str]:
 
 
 def export_order(query: LinkQuery) -> list[OrderBy]:
-    """Return the table's order for the query (NULLs last ascending, first descending, as the pages do)."""
-    ordering = query.ordering
-
-    def by(column: str, nullable: bool) -> OrderBy:
-        if query.descending:
-            return F(column).desc(nulls_first=True) if nullable else F(column).desc()
-        return F(column).asc(nulls_last=True) if nullable else F(column).asc()
-
-    first, *rest = ordering.columns
-    return [by(first, ordering.nullable), *(by(column, False) for column in rest)]
+    """Return the table's order for the query, as the pages show it."""
+    return order_by(query.ordering, descending=query.descending)
 
 
 class _Line:

@@ -47,17 +47,14 @@ def populate(count: int, seed: int = 7, prefix: str = "acct") -> None:
 
 
 def expected_order(query: LinkQuery) -> list[int]:
-    """The whole ordered result, computed in Python from the same rows."""
+    """The whole ordered result, computed in Python from the same rows: NULLs last in either direction."""
     ordering = query.ordering
     rows = list(directory.links_matching(query))
-
-    def key(link: SalesforceLink):
-        values = ordering.key(link)
-        first, rest = values[0], values[1:]
-        return ((first is None) if ordering.nullable else False, first if first is not None else "", *rest)
-
-    rows.sort(key=key, reverse=query.descending)
-    return [row.pk for row in rows]
+    present = [row for row in rows if ordering.key(row)[0] is not None]
+    blank = [row for row in rows if ordering.key(row)[0] is None]
+    present.sort(key=ordering.key, reverse=query.descending)
+    blank.sort(key=lambda row: ordering.key(row)[1:], reverse=query.descending)
+    return [row.pk for row in present + blank]
 
 
 def walk_forward(query: LinkQuery) -> list[int]:

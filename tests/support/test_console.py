@@ -181,6 +181,16 @@ def test_sort_by_health_check_puts_never_checked_last(support_client, directory_
     assert slugs(support_client.get(URL, {"sort": "health_checked_at"}))[:2] == ["acme-uk", "umbrella"]
 
 
+@pytest.mark.parametrize("sort", ["health_checked_at", "linked_at"])
+def test_newest_first_still_puts_the_blanks_last(support_client, directory_data, sort):
+    """Descending is "newest first": accounts never checked (or never linked) follow, not lead."""
+    newest_first = slugs(support_client.get(URL, {"sort": sort, "dir": "desc"}))
+    oldest_first = slugs(support_client.get(URL, {"sort": sort}))
+    dated = 2  # acme-uk and umbrella are linked and checked; globex and initech are not
+    assert newest_first[:dated] == oldest_first[:dated][::-1]
+    assert set(newest_first[dated:]) == set(oldest_first[dated:]) == {"globex", "initech"}
+
+
 # --- Keyset pages -------------------------------------------------------------------------------------------
 
 
