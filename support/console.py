@@ -45,7 +45,8 @@ class PageLink:
     url: str | None
 
 
-#: Arguments every URL converter accepts and URL quoting leaves as they are: slugs and Salesforce ids.
+#: Arguments the ``slug`` and ``str`` converters accept and URL quoting leaves as they are: slugs and
+#: Salesforce ids. (``ReversedOnce`` is for URLs whose arguments use those two converters.)
 _PLAIN_ARGUMENT = re.compile(r"[A-Za-z0-9_-]+")
 
 
