@@ -51,9 +51,22 @@ def test_anything_but_a_datetime_writes_nothing(ours, value):
     assert ours(value) == ""
 
 
-def test_a_date_without_a_time_writes_nothing():
-    """Not a moment: the portal's timestamps are all datetimes, so a date is a mistake to show as blank."""
-    assert utc_minute(date(2026, 12, 7)) == ""
+def test_a_date_without_a_time_is_written_as_the_date_filter_writes_it():
+    """``iso_time`` as ``date:"c"``. (With a time format ``date`` raises on a date; ours write nothing.)"""
+    mine, djangos = render_both(iso_time, "c", date(2026, 12, 7))
+    assert mine == djangos == "2026-12-07"
+    assert utc_minute(date(2026, 12, 7)) == utc_second(date(2026, 12, 7)) == ""
+
+
+@pytest.mark.parametrize(("ours", "django_format"), EQUIVALENTS)
+@given(moment=aware)
+def test_localtime_off_is_honoured_as_by_the_date_filter(ours, django_format, moment):
+    context = Context({"m": moment})
+    off = "{% load tz portal_time %}{% localtime off %}"
+    mine = Template(f"{off}{{{{ m|{ours.__name__} }}}}{{% endlocaltime %}}")
+    djangos = Template(f'{off}{{{{ m|date:"{django_format}" }}}}{{% endlocaltime %}}')
+    with django_timezone.override(timezone(timedelta(hours=-5), "EST")):
+        assert mine.render(context) == djangos.render(context)
 
 
 def test_in_a_template():
